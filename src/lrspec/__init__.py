@@ -1,0 +1,36 @@
+"""lrspec: learning-rate schedules written once, evaluated natively in NumPy, PyTorch, JAX
+and TensorFlow/Keras.
+
+>>> import lrspec
+>>> s = lrspec.InverseTimeDecay(initial_learning_rate=0.1, decay_steps=1.0, decay_rate=0.5)
+>>> s(1)
+0.06666666666666667
+
+Importing lrspec imports no framework; each backend module is loaded the first time a step
+of that framework is evaluated (or an adapter is asked for).
+"""
+
+from __future__ import annotations
+
+from lrspec._keras_hook import install as _install_keras_hook
+from lrspec.backends import available_backends
+from lrspec.schedules import (
+    InverseTimeDecay,
+    Schedule,
+    deserialize,
+    from_keras,
+    serialize,
+)
+
+__all__ = [
+    "InverseTimeDecay",
+    "Schedule",
+    "available_backends",
+    "deserialize",
+    "from_keras",
+    "serialize",
+]
+
+__version__ = "0.1.0"
+
+_install_keras_hook()

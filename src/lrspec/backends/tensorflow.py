@@ -1,0 +1,76 @@
+"""TensorFlow backend: ops on tf tensors and variables, float64 inside tf.function and XLA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from lrspec.backends import LazyStep
+
+_WRAP_BITS = {tf.int8: 8, tf.int16: 16, tf.int32: 32}
+
+
+class TensorFlowOps:
+    name = "tensorflow"
+    int_max = 2**63 - 1
+
+    def prepare(self, step: Any, dtype: Any | None) -> LazyStep:
+        step = tf.convert_to_tensor(step)  # also reads a tf.Variable
+        precise = dtype is not None and tf.as_dtype(dtype) == tf.float64
+        dtype = step.dtype
+        if dtype.is_floating:
+            return LazyStep(lambda: tf.maximum(tf.cast(step, tf.float64), 0.0), None, precise)
+        if not dtype.is_integer:
+            raise TypeError(f"step must have an integer or floating dtype, got {dtype.name}")
+        wide = tf.cast(step, tf.int64)
+        bits = _WRAP_BITS.get(dtype)
+        if bits is not None:
+            # A wrapped narrow counter counts on: read it modulo 2**bits.
+            wide = tf.where(wide < 0, wide + (1 << bits), wide)
+        elif not dtype.is_unsigned:
+            wide = tf.maximum(wide, tf.constant(0, tf.int64))
+        return LazyStep(lambda: tf.cast(wide, tf.float64), lambda: wide, precise)
+
+    def finish(self, value: Any, step: Any, dtype: Any | None) -> Any:
+        return tf.cast(value, tf.float32 if dtype is None else tf.as_dtype(dtype))
+
+    def to_float(self, x: Any) -> Any:
+        return tf.cast(x, tf.float64)
+
+    def full(self, view: Any, value: float) -> Any:
+        return tf.fill(tf.shape(view.f), tf.constant(value, tf.float64))
+
+    def fmod(self, x: Any, d: float) -> Any:
+        # floormod of non-negative operands is fmod, and TF computes it exactly
+        return tf.math.floormod(x, tf.constant(d, x.dtype))
+
+    def rint(self, x: Any) -> Any:
+        return tf.math.round(x)
+
+    def floor(self, x: Any) -> Any:
+        return tf.math.floor(x)
+
+    def exp(self, x: Any) -> Any:
+        return tf.math.exp(x)
+
+    def log(self, x: Any) -> Any:
+        return tf.math.log(x)
+
+    def cos(self, x: Any) -> Any:
+        return tf.math.cos(x)
+
+    def sqrt(self, x: Any) -> Any:
+        return tf.math.sqrt(x)
+
+    def where(self, cond: Any, x: Any, y: Any) -> Any:
+        return tf.where(cond, x, y)
+
+    def minimum(self, x: Any, y: Any) -> Any:
+        return tf.minimum(x, y)
+
+    def maximum(self, x: Any, y: Any) -> Any:
+        return tf.maximum(x, y)
+
+
+OPS = TensorFlowOps()

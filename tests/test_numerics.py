@@ -1,0 +1,111 @@
+"""Accuracy against independent oracles: 1 ulp (float32), 2 ulp (float64), 3 ulp (JAX f32)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from oracle import (
+    HAVE_EXTENDED,
+    inverse_time_exact,
+    inverse_time_long,
+    ulp_error_exact,
+    ulp_error_long,
+)
+
+import lrspec
+
+PARAMS = [
+    (0.1, 1.0, 0.5),  # the seed's example
+    (0.01, 1000, 0.3),
+    (1.0, 2.5, 0.75),
+    (3e-4, 0.1, 0.9),  # decay_steps with no short binary ratio
+    (1, 7, 2),  # ints are numbers like any other
+]
+
+
+def bound(backend) -> float:
+    if backend.framework == "jax" and not backend.x64:
+        return 3.0
+    return 2.0 if backend.out_dtype == np.float64 else 1.0
+
+
+@pytest.mark.skipif(not HAVE_EXTENDED, reason="needs x87 extended precision for the dense sweep")
+@pytest.mark.parametrize("staircase", [False, True])
+@pytest.mark.parametrize("params", PARAMS, ids=str)
+def test_dense_sweep_first_million_steps(backend, params, staircase):
+    a, d, r = params
+    short_d = Fraction(d).numerator * Fraction(d).denominator < 2**32
+    if staircase and backend.name == "jax" and not short_d:
+        pytest.skip("JAX without x64 floors by float32(decay_steps) (documented)")
+    spec = lrspec.InverseTimeDecay(a, d, r, staircase=staircase)
+    n = 10**6 if backend.framework != "python" else 2 * 10**5  # Python: one call per step
+    steps = np.arange(n, dtype=np.int64)
+    got = backend.evaluate(spec, steps, "int64" if backend.has_int64 else "int32")
+    assert got.dtype == backend.out_dtype
+    err = ulp_error_long(got, inverse_time_long(a, d, r, staircase, steps), backend.out_dtype)
+    assert err.max() <= bound(backend), f"worst step {int(err.argmax())}: {err.max():.3f} ulp"
+
+
+def _random_steps(limit: int, n: int = 400) -> np.ndarray:
+    rng = np.random.default_rng(1234)
+    edge = [limit, limit - 1, 2**24, 2**24 + 1, 16_777_999, 2**31 - 1]
+    return np.unique(np.concatenate([rng.integers(0, limit, n), [e for e in edge if e <= limit]]))
+
+
+@pytest.mark.parametrize("staircase", [False, True])
+@pytest.mark.parametrize("params", PARAMS, ids=str)
+@pytest.mark.parametrize("limit", [2**31 - 1, 2**53], ids=["int32", "int64"])
+def test_random_steps_against_fractions(backend, params, staircase, limit):
+    if limit > 2**31 - 1 and not backend.has_int64:
+        pytest.skip("this backend's counters are int32")
+    a, d, r = params
+    spec = lrspec.InverseTimeDecay(a, d, r, staircase=staircase)
+    steps = _random_steps(limit)
+    got = backend.evaluate(spec, steps, "int64" if limit > 2**31 - 1 else "int32")
+    worst = max(
+        ulp_error_exact(float(g), inverse_time_exact(a, d, r, staircase, int(s)), backend.out_dtype)
+        for g, s in zip(got, steps, strict=True)
+    )
+    assert worst <= bound(backend)
+
+
+def test_float64_backends_agree_bit_for_bit():
+    """Computed in float64 and rounded once, Python and NumPy give the same bits."""
+    spec = lrspec.InverseTimeDecay(0.01, 1000, 0.3)
+    steps = np.arange(0, 10**6, 37)
+    np.testing.assert_array_equal(spec(steps), [spec(int(s)) for s in steps])
+
+
+def test_float32_backends_give_the_same_bits(framework):
+    spec = lrspec.InverseTimeDecay(3e-4, 0.1, 0.9)
+    steps = np.arange(0, 10**6, 7)
+    if framework.framework == "jax" and not framework.x64:
+        pytest.skip("JAX without x64 computes in float32 (3 ulp bound), not float64")
+    got = framework.evaluate(spec, steps)
+    np.testing.assert_array_equal(got, spec(steps).astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_steps(backend, dtype):
+    spec = lrspec.InverseTimeDecay(0.1, 3.0, 0.5, staircase=True)
+    steps = np.array([0.0, 0.5, 2.9999, 3.0, 3.5, 6.0, 1e6 + 0.25], dtype=dtype)
+    got = backend.evaluate(spec, steps, dtype)
+    want = [float(inverse_time_exact(0.1, 3.0, 0.5, True, float(s))) for s in steps]
+    np.testing.assert_allclose(got, want, rtol=3e-7)
+
+
+def test_step_zero_is_the_initial_rate_exactly(backend):
+    for a in (0.1, 3e-4, 1):
+        got = backend.evaluate(lrspec.InverseTimeDecay(a, 0.1, 0.9), [0])
+        assert got[0] == np.asarray(a, dtype=backend.out_dtype)
+
+
+def test_decay_rate_zero_is_constant(backend):
+    got = backend.evaluate(
+        lrspec.InverseTimeDecay(0.1, 10, 0.0),
+        [0, 10, 2**31 - 1],
+        "int64" if backend.has_int64 else "int32",
+    )
+    np.testing.assert_array_equal(got, np.full(3, 0.1, dtype=backend.out_dtype))

@@ -1,0 +1,61 @@
+"""Staircase boundaries are exact for integer steps at any step the counter holds."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import lrspec
+
+
+def _stairs(step: int, d: float) -> int:
+    return math.floor(Fraction(step) / Fraction(d))
+
+
+@pytest.mark.parametrize("d", [1000, 1000.0, 2.5, 0.75, 0.1, 7.0])
+def test_boundaries_exact_past_2_24(backend, d):
+    spec = lrspec.InverseTimeDecay(0.1, d, 0.5, staircase=True)
+    limit = 2**53 if backend.has_int64 else 2**31 - 1
+    # boundaries k*d on both sides, up to the largest step the counter holds
+    ks = [1, 2**14, 2**24 // 1000, 2**24, 2**26, 2**30, 2**40, 2**50]
+    steps = sorted(
+        {
+            s
+            for k in ks
+            for b in (math.ceil(Fraction(k) * Fraction(d)),)
+            for s in (b - 1, b, b + 1)
+            if 0 <= s <= limit
+        }
+        | {16_777_999, 16_778_000, 2**31 - 1}
+    )
+    got = backend.evaluate(spec, steps, "int64" if backend.has_int64 else "int32")
+    if (
+        backend.framework == "jax"
+        and not backend.x64
+        and Fraction(d).numerator * Fraction(d).denominator >= 2**32
+    ):
+        pytest.skip("JAX without x64: decay_steps without a short ratio is floored in float32")
+    want = np.array([0.1 / (1 + 0.5 * _stairs(s, d)) for s in steps], dtype=backend.out_dtype)
+    # every stair value is distinct at these steps in float32, so equality checks the stair
+    stair_of = {s: _stairs(s, d) for s in steps}
+    bad = [
+        (s, stair_of[s])
+        for s, g, w in zip(steps, got, want, strict=True)
+        if abs(float(g) - float(w)) > 2 * np.spacing(w)
+    ]
+    assert not bad, f"wrong stair at (step, exact stair): {bad[:5]}"
+
+
+def test_keras_is_one_stair_early_we_are_not():
+    """The example of the issue: Keras floors a float32 step; at 16,777,999 it is one stair early."""
+    keras = pytest.importorskip("keras")
+    k = keras.optimizers.schedules.InverseTimeDecay(0.1, 1000, 0.5, staircase=True)
+    ours = lrspec.InverseTimeDecay(0.1, 1000, 0.5, staircase=True)
+    step = 16_777_999  # floor(step / 1000) = 16777, float32(step) = 16778000
+    exact = 0.1 / (1 + 0.5 * 16777)
+    assert float(k(step)) == pytest.approx(0.1 / (1 + 0.5 * 16778), rel=1e-6)
+    assert ours(step) == pytest.approx(exact, rel=1e-15)
+    assert float(ours(np.int64(step))) == pytest.approx(exact, rel=1e-15)
