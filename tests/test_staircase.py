@@ -50,7 +50,7 @@ def test_boundaries_exact_past_2_24(backend, d):
 
 
 def test_keras_is_one_stair_early_we_are_not():
-    """The example of the issue: Keras floors a float32 step; at 16,777,999 it is one stair early."""
+    """The issue's example: Keras floors a float32 step, one stair early at 16,777,999."""
     keras = pytest.importorskip("keras")
     k = keras.optimizers.schedules.InverseTimeDecay(0.1, 1000, 0.5, staircase=True)
     ours = lrspec.InverseTimeDecay(0.1, 1000, 0.5, staircase=True)

@@ -110,7 +110,7 @@ def quotient_constants(numerator: Fraction, offset: Fraction) -> tuple[float, fl
     return hi, float((exact - Fraction(hi)) / Fraction(hi)), b
 
 
-def quotient(x: StepView, t: Any, consts: tuple[float, float, float], cap: float, ops: Ops) -> Any:
+def quotient(x: StepView, t: Any, consts: tuple[float, ...], cap: float, ops: Ops) -> Any:
     """``hi * (1 + k) / (b + t)`` for ``t >= 0``, never above ``cap``.
 
     For a float64 result the rounding of ``b + t`` is recovered exactly (TwoSum) and folded

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat, SupportsInt, TypeVar, cast
 
 from lrspec import _math
 from lrspec.backends import Ops, detect, get_ops
@@ -64,8 +64,8 @@ def _number(name: str, value: object) -> int | float:
         raise TypeError(f"{name} must be a real number, got {name}={value!r}")
     try:
         if "int" in dtype:
-            return int(value)  # type: ignore[call-overload]
-        return float(value)  # type: ignore[arg-type]
+            return int(cast(SupportsInt, value))
+        return float(cast(SupportsFloat, value))
     except Exception as err:  # e.g. a JAX tracer: not a concrete number
         raise TypeError(f"{name} must be a concrete number, got {name}={value!r}") from err
 
