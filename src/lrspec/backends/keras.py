@@ -46,6 +46,14 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):  # type: i
 
 
 def register() -> None:
-    """Put :class:`KerasSchedule` in Keras's registry of serializable objects."""
-    if keras.saving.get_registered_object(REGISTERED_NAME) is not KerasSchedule:
+    """Put :class:`KerasSchedule` in Keras's registry of serializable objects (idempotent)."""
+    if (
+        keras.saving.get_registered_object(REGISTERED_NAME) is not KerasSchedule
+        or keras.saving.get_registered_name(KerasSchedule) != REGISTERED_NAME
+    ):
         keras.saving.register_keras_serializable("lrspec", "KerasSchedule")(KerasSchedule)
+
+
+# Importing this module (``spec.to_keras()``, or a reload) registers its class, whatever
+# happened to the import hook.
+register()
