@@ -15,16 +15,36 @@ from __future__ import annotations
 from lrspec._keras_hook import install as _install_keras_hook
 from lrspec.backends import available_backends
 from lrspec.schedules import (
+    Constant,
+    CosineDecay,
+    CosineDecayRestarts,
+    ExponentialDecay,
+    InverseSqrt,
     InverseTimeDecay,
+    Join,
+    Linear,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
     Schedule,
+    Warmup,
     deserialize,
     from_keras,
     serialize,
 )
 
 __all__ = [
+    "Constant",
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseSqrt",
     "InverseTimeDecay",
+    "Join",
+    "Linear",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
     "Schedule",
+    "Warmup",
     "available_backends",
     "deserialize",
     "from_keras",

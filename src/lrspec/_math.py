@@ -19,13 +19,30 @@ Numeric rules kept here:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from lrspec.backends import LazyStep
 
 if TYPE_CHECKING:
     from lrspec.backends import Ops, StepView
-    from lrspec.schedules import InverseTimeDecay, Schedule
+    from lrspec.schedules import (
+        Constant,
+        CosineDecay,
+        CosineDecayRestarts,
+        ExponentialDecay,
+        InverseSqrt,
+        InverseTimeDecay,
+        Join,
+        Linear,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        Schedule,
+        Warmup,
+    )
 
 __all__ = ["FORMULAS", "evaluate", "floor_ratio", "formula"]
 
@@ -158,3 +175,391 @@ def inverse_time_decay(s: InverseTimeDecay, x: StepView, ops: Ops) -> Any:
     if per_step <= FLOAT32_MAX:
         return lr0 / (1.0 + per_step * x.f)
     return lr0 / (1.0 + rate * (x.f / float(s.decay_steps)))
+
+
+# --- the family: shared helpers -----------------------------------------------------------
+
+_PI = Fraction(
+    Decimal("3.14159265358979323846264338327950288419716939937510582097494459230781640628")
+)
+
+
+def high_ln(value: float) -> Fraction:
+    """``ln(value)`` to ~70 significant digits (``value > 0``)."""
+    with localcontext() as ctx:
+        ctx.prec = 70
+        return Fraction(Decimal(value).ln())
+
+
+def high_power(base: float, exponent: int) -> float:
+    """``base ** exponent`` rounded once (to ~60 digits, then to float64)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return float(Decimal(base) ** exponent)
+
+
+def split12(c: Fraction) -> tuple[float, float]:
+    """``c`` as ``hi + lo``, ``hi`` with 12 significant bits (see :func:`exp_mul`)."""
+    if c == 0:
+        return 0.0, 0.0
+    m, e = math.frexp(float(c))
+    hi = math.ldexp(round(m * 4096), e - 12)
+    return hi, float(c - Fraction(hi))
+
+
+def exp_mul(t: Any, c: tuple[float, float], ops: Ops) -> Any:
+    """``exp(c * t)`` for ``t >= 0`` and ``c = hi + lo`` from :func:`split12`.
+
+    The plain ``exp(c * t)`` loses ``|c t|`` units of the compute dtype's rounding in the
+    product, which near the end of a long decay is many float32 ulps (JAX without x64) or
+    float64 ulps. Here ``t`` is cut at 2**12 into ``t1 + t0`` so that ``t1 * hi`` and
+    ``t0 * hi`` are exact (in float32 and float64 alike, for integer steps below 2**24 and
+    2**53); ``t * lo`` is small, so its own rounding is negligible; the two sums' roundings
+    are recovered (TwoSum) and folded in: ``exp(s) * (1 + err)`` is within ~1.5 ulp of exact.
+    """
+    hi, lo = c
+    t1 = ops.floor(t * 2.0**-12) * 4096.0
+    a, err = _two_sum(t1 * hi, (t - t1) * hi)
+    s, err2 = _two_sum(a, t * lo)
+    return ops.exp(s) * (1.0 + (err + err2))
+
+
+def _two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth's TwoSum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _series(coefficients: list[Fraction]) -> tuple[float, ...]:
+    return tuple(float(c) for c in coefficients)
+
+
+# cos(pi t / 2)**2 = (1 + cos(pi t)) / 2 = 1 + sum_{k>=1} (-1)^k pi^(2k) t^(2k) / (2 (2k)!)
+_COS2 = _series(
+    [Fraction(1)] + [(-1) ** k * _PI ** (2 * k) / (2 * math.factorial(2 * k)) for k in range(1, 14)]
+)
+# sin(pi u / 2)**2 = (1 - cos(pi u)) / 2 = u**2 * sum_{k>=1} (-1)^(k+1) pi^(2k) u^(2k-2) / (2 (2k)!)
+_SIN2 = _series(
+    [(-1) ** (k + 1) * _PI ** (2 * k) / (2 * math.factorial(2 * k)) for k in range(1, 14)]
+)
+
+
+def _horner(z: Any, coefficients: tuple[float, ...]) -> Any:
+    acc = z * coefficients[-1] + coefficients[-2]
+    for c in reversed(coefficients[:-2]):
+        acc = acc * z + c
+    return acc
+
+
+def cosine_weight(done: Any, left: Any, length: Any, ops: Ops) -> Any:
+    """``(1 + cos(pi t)) / 2`` for ``t = done / length`` in [0, 1], ``left = length - done``.
+
+    ``1 + cos(pi t)`` cancels near ``t = 1``, and so does ``cos`` of a rounded argument near
+    pi: the end of a cosine decay would be off by thousands of ulps. Instead the weight is
+    a Taylor polynomial in ``t**2`` for ``t <= 1/2`` and ``u**2`` times one in ``u**2`` above
+    (``sin(pi u / 2)**2``): both converge fast on [0, 1/2], need no backend ``cos``, give
+    exactly 1 at ``t = 0`` and exactly 0 at ``u = 0``. The squares are taken before dividing
+    (``t**2 = done**2 / length**2``): exact integer squares then round once, not thrice.
+    """
+    square = length * length
+    uu = (left * left) / square
+    return ops.where(done <= left, _horner((done * done) / square, _COS2), uu * _horner(uu, _SIN2))
+
+
+def shift(x: StepView, k: int, ops: Ops) -> StepView:
+    """The step ``max(step - k, 0)`` (``k >= 0`` an integer), as a new :class:`StepView`.
+
+    Integer steps stay integers (never wrapping below 0, also for JAX's unsigned counters
+    without x64); the float form is taken from them, so it is exact wherever it can be.
+    """
+    if k == 0:
+        return x
+    i = x.i
+    if i is not None:
+        if k > ops.int_max:  # every step the counter can hold is below k
+
+            def make_i() -> Any:
+                return i * 0
+
+        else:
+
+            def make_i() -> Any:
+                # i >= k is tested first: i - k wraps for unsigned i < k, but is not selected
+                return ops.where(i >= k, i - k, i * 0)
+
+        view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
+        return cast("StepView", view)
+    f = x.f
+    return cast("StepView", LazyStep(lambda: ops.maximum(f - float(k), 0.0), None, x.precise))
+
+
+def before(x: StepView, k: int, ops: Ops) -> Any:
+    """``step < k`` for an integer ``k >= 0``, exactly for integer steps."""
+    i = x.i
+    if i is not None:
+        return i < k if k <= ops.int_max else i >= 0
+    return x.f < float(k)
+
+
+def at_most(x: StepView, b: float, ops: Ops) -> Any:
+    """``step <= b`` for any number ``b``, exactly for integer steps."""
+    i = x.i
+    if i is not None:
+        k = math.floor(b)
+        if k < 0:
+            return i < 0
+        return i <= k if k <= ops.int_max else i >= 0
+    return x.f <= float(b)
+
+
+def lerp_down(x_num: Any, den: float, delta: float, end: float, ops: Ops) -> Any:
+    """``end + delta * x_num / den``, clamped between ``end`` and ``end + delta``."""
+    value = delta * (x_num / den) + end
+    low, high = (end, end + delta) if delta >= 0 else (end + delta, end)
+    return ops.minimum(ops.maximum(value, low), high)
+
+
+def ramp(x: StepView, start: float | None, peak: float, steps: int, ops: Ops) -> Any:
+    """The linear warmup of :class:`~lrspec.Warmup` at steps below ``steps``.
+
+    ``start`` given: from ``start`` at step 0 to ``peak`` at ``steps``.
+    ``start`` None: ``peak * (step + 1) / (steps + 1)``, the ramp from 0 at step -1, so the
+    first update is never wasted at rate 0.
+    """
+    f = x.f
+    if start is None:
+        return ops.minimum(((f + 1.0) / float(steps + 1)) * peak, peak)
+    delta = float(Fraction(peak) - Fraction(start))
+    if delta >= 0:
+        return ops.minimum(start + delta * (f / float(steps)), peak)
+    return ops.maximum(start + delta * (f / float(steps)), peak)
+
+
+def polynomial_weight(q: Any, power: float, ops: Ops) -> Any:
+    """``q ** power`` for ``q`` in [0, 1] and ``power > 0`` (0 at ``q = 0``, no log(0))."""
+    if power == 1:
+        return q
+    if power == 2:
+        return q * q
+    if power == 0.5:
+        return ops.sqrt(q)
+    positive = q > 0.0
+    safe = ops.where(positive, q, q * 0.0 + 1.0)
+    return ops.where(positive, ops.exp(power * ops.log(safe)), q * 0.0)
+
+
+# --- the family: formulas ----------------------------------------------------------------
+
+
+def _exponential_constants(s: ExponentialDecay) -> tuple[Any, ...]:
+    a, r = s.initial_learning_rate, s.decay_rate
+    if r in (0, 1) or a == 0:
+        return (float(a),)
+    ln = high_ln(float(r))
+    return float(a), split12(ln), split12(ln / Fraction(s.decay_steps))
+
+
+@formula("ExponentialDecay")
+def exponential_decay(s: ExponentialDecay, x: StepView, ops: Ops) -> Any:
+    """``lr0 * decay_rate ** p``, ``p = step / decay_steps`` (floored if staircase)."""
+    consts: tuple[Any, ...] = constants(s, _exponential_constants)
+    lr0 = consts[0]
+    p = floor_ratio(x, float(s.decay_steps), ops) if s.staircase else x.f
+    if len(consts) == 1:
+        if s.decay_rate == 0 and lr0 != 0:  # 0 ** 0 = 1: lr0 until p > 0, then 0
+            return ops.where(p > 0.0, p * 0.0, p * 0.0 + lr0)
+        return ops.full(x, lr0)
+    c = consts[1] if s.staircase else consts[2]
+    return ops.minimum(lr0 * exp_mul(p, c, ops), lr0)
+
+
+@formula("PiecewiseConstantDecay")
+def piecewise_constant_decay(s: PiecewiseConstantDecay, x: StepView, ops: Ops) -> Any:
+    """``values[k]`` for ``boundaries[k-1] < step <= boundaries[k]`` (exact for integer steps)."""
+    out = ops.full(x, float(s.values[-1]))
+    for b, v in zip(reversed(s.boundaries), reversed(s.values[:-1]), strict=True):
+        out = ops.where(at_most(x, b, ops), ops.full(x, float(v)), out)
+    return out
+
+
+def _polynomial_constants(s: PolynomialDecay | Linear) -> tuple[float, ...]:
+    a, e = s.initial_learning_rate, s.end_learning_rate
+    return float(a), float(e), float(Fraction(a) - Fraction(e))
+
+
+def _fraction_left(x: StepView, d: float, ops: Ops) -> Any:
+    """``1 - min(step, d) / d = max(d - step, 0) / d``, rounded once."""
+    return ops.maximum(d - x.f, 0.0) / d
+
+
+def _between(value: Any, a: float, b: float, ops: Ops) -> Any:
+    return ops.minimum(ops.maximum(value, min(a, b)), max(a, b))
+
+
+@formula("PolynomialDecay")
+def polynomial_decay(s: PolynomialDecay, x: StepView, ops: Ops) -> Any:
+    """``(lr0 - end) * (1 - p) ** power + end``, ``p = min(step, decay_steps) / decay_steps``.
+
+    cycle=True: ``decay_steps`` is first multiplied by ``ceil(step / decay_steps)`` (1 at 0).
+    ``1 - p`` is formed as ``(d - step) / d``, exactly rounded, so the end of the decay keeps
+    its precision (Keras rounds ``p`` in float32 first).
+    """
+    a, e, delta = constants(s, _polynomial_constants)
+    if s.power == 0 or delta == 0:
+        return ops.full(x, a)
+    d = float(s.decay_steps)
+    if s.cycle:
+        k = floor_ratio(x, d, ops)
+        i = x.i
+        if i is not None and d.is_integer() and d <= ops.int_max:
+            exact = (i % int(d)) == 0
+        else:
+            exact = ops.fmod(x.f, d) == 0.0
+        mult = ops.maximum(ops.where(exact, k, k + 1.0), 1.0)
+        span = d * mult
+        q = (span - x.f) / span
+    else:
+        q = _fraction_left(x, d, ops)
+    return _between(delta * polynomial_weight(q, float(s.power), ops) + e, a, e, ops)
+
+
+def _cosine_constants(s: CosineDecay) -> tuple[float, ...]:
+    a = Fraction(s.initial_learning_rate)
+    peak = a if s.warmup_target is None else Fraction(s.warmup_target)
+    alpha = Fraction(s.alpha)
+    return float(a), float(peak), float(peak * (1 - alpha)), float(peak * alpha)
+
+
+@formula("CosineDecay")
+def cosine_decay(s: CosineDecay, x: StepView, ops: Ops) -> Any:
+    """``peak * ((1 - alpha) * (1 + cos(pi t)) / 2 + alpha)``, ``t = min(step, d) / d``.
+
+    With ``warmup_target``: linear from ``initial_learning_rate`` to ``warmup_target`` over
+    ``warmup_steps``, then the cosine from ``peak = warmup_target`` on ``step - warmup_steps``.
+    """
+    a, peak, scale, floor_ = constants(s, _cosine_constants)
+    d = float(s.decay_steps)
+    w = float(s.warmup_steps) if s.warmup_target is not None else 0.0
+    g = ops.maximum(x.f - w, 0.0) if w else x.f
+    done = ops.minimum(g, d)
+    decayed = ops.minimum(scale * cosine_weight(done, d - done, d, ops) + floor_, peak)
+    if not w:
+        return decayed
+    warm = x.f / w * float(Fraction(peak) - Fraction(a)) + a
+    return ops.where(x.f < w, _between(warm, a, peak, ops), decayed)
+
+
+def _restart_constants(s: CosineDecayRestarts) -> tuple[Any, ...]:
+    a, alpha = Fraction(s.initial_learning_rate), Fraction(s.alpha)
+    m, tm, first = float(s.m_mul), float(s.t_mul), float(s.first_decay_steps)
+    m_split = split12(high_ln(m)) if 0 < m < 1 else (0.0, 0.0)
+    if tm == 1:
+        return float(a * (1 - alpha)), float(a * alpha), m_split, 0, ()
+    # the last period index any step below 2**64 can reach: t_mul ** i <= 1 + 2**64 (t - 1) / d
+    top = math.log1p(2.0**64 * (tm - 1) / first) / math.log(tm) + 2
+    bits = int(top).bit_length()
+    powers = tuple(high_power(tm, 2**b) for b in range(bits))
+    return float(a * (1 - alpha)), float(a * alpha), m_split, 2**bits - 2, powers
+
+
+def _int_power(i: Any, powers: tuple[float, ...], ops: Ops) -> Any:
+    """``t ** i`` for integer-valued ``i`` in [0, 2**len(powers)), ``powers[b] = t ** 2**b``:
+    exact whenever ``t ** i`` is an integer the compute float holds."""
+    out = i * 0.0 + 1.0
+    for b, p in enumerate(powers):
+        bit = ops.fmod(ops.floor(i * 2.0**-b), 2.0) > 0.5
+        out = ops.where(bit, out * p, out)
+    return out
+
+
+@formula("CosineDecayRestarts")
+def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
+    """SGDR: period ``k`` lasts ``first_decay_steps * t_mul ** k`` steps and its cosine
+    starts from ``m_mul ** k``; ``lr0 * ((1 - alpha) m_mul**k (1 + cos(pi t)) / 2 + alpha)``.
+
+    Restart points are exact for integer steps when ``first_decay_steps`` and ``t_mul`` are
+    integers (below 2**53): period starts ``S_k = d (t**k - 1) / (t - 1)`` are then formed
+    exactly, and the log-based estimate of ``k`` is corrected against them.
+    """
+    consts: tuple[Any, ...] = constants(s, _restart_constants)
+    scale, floor_, m_split, top, powers = consts
+    d, tm, f = float(s.first_decay_steps), float(s.t_mul), x.f
+    if tm == 1:
+        k = floor_ratio(x, d, ops)
+        rem = ops.fmod(f, d)
+        done, left, length = rem, d - rem, d
+    else:
+        ln_t = math.log(tm)
+        k = ops.floor(ops.log(f * ((tm - 1) / d) + 1.0) / ln_t)
+        k = ops.minimum(ops.maximum(k, 1.0), float(top))
+        power = _int_power(k, powers, ops)  # t ** k
+        length = d * power
+        start = d * ((power - 1.0) / (tm - 1))
+        # the estimate is k or k+1 or k-1 (k was clamped >= 1 so that k - 1 >= 0 exists)
+        prev_len = length / tm
+        prev_start = start - prev_len
+        next_start = start + length
+        low, high = f < start, f >= next_start
+        k = ops.where(low, k - 1.0, ops.where(high, k + 1.0, k))
+        start = ops.where(low, prev_start, ops.where(high, next_start, start))
+        length = ops.where(low, prev_len, ops.where(high, length * tm, length))
+        done = ops.maximum(f - start, 0.0)
+        left = ops.maximum(start + length - f, 0.0)
+    weight = cosine_weight(done, left, length, ops)
+    m = float(s.m_mul)
+    if m == 0:
+        weight = ops.where(k > 0.5, weight * 0.0, weight)
+    elif m != 1:
+        weight = weight * exp_mul(k, m_split, ops)
+    return ops.minimum(scale * weight + floor_, scale + floor_)
+
+
+@formula("Constant")
+def constant(s: Constant, x: StepView, ops: Ops) -> Any:
+    """``learning_rate`` at every step."""
+    return ops.full(x, float(s.learning_rate))
+
+
+@formula("Linear")
+def linear(s: Linear, x: StepView, ops: Ops) -> Any:
+    """``end + (initial - end) * max(transition_steps - step, 0) / transition_steps``."""
+    a, e, delta = constants(s, _polynomial_constants)
+    if delta == 0:
+        return ops.full(x, a)
+    q = _fraction_left(x, float(s.transition_steps), ops)
+    return _between(delta * q + e, a, e, ops)
+
+
+def _peak(s: Warmup) -> tuple[float, ...]:
+    return (float(s.schedule(0)),)
+
+
+@formula("InverseSqrt")
+def inverse_sqrt(s: InverseSqrt, x: StepView, ops: Ops) -> Any:
+    """Warmup (as :class:`~lrspec.Warmup`) to ``learning_rate`` at ``warmup_steps``, then
+    ``learning_rate * sqrt(warmup_steps / step)``."""
+    peak, w = float(s.learning_rate), int(s.warmup_steps)
+    decay = ops.minimum(peak * ops.sqrt(float(w) / ops.maximum(x.f, float(w))), peak)
+    return ops.where(before(x, w, ops), ramp(x, s.initial_learning_rate, peak, w, ops), decay)
+
+
+@formula("Warmup")
+def warmup(s: Warmup, x: StepView, ops: Ops) -> Any:
+    """The ramp of :func:`ramp` below ``warmup_steps``, then ``schedule(step - warmup_steps)``."""
+    w = int(s.warmup_steps)
+    inner = evaluate(s.schedule, shift(x, w, ops), ops)
+    if w == 0:
+        return inner
+    (peak,) = constants(s, _peak)
+    start = None if s.initial_learning_rate is None else float(s.initial_learning_rate)
+    return ops.where(before(x, w, ops), ramp(x, start, peak, w, ops), inner)
+
+
+@formula("Join")
+def join(s: Join, x: StepView, ops: Ops) -> Any:
+    """optax's ``join_schedules``: ``schedules[k](step - boundaries[k-1])`` from that boundary."""
+    out = evaluate(s.schedules[0], x, ops)
+    for b, schedule in zip(s.boundaries, s.schedules[1:], strict=True):
+        out = ops.where(before(x, b, ops), out, evaluate(schedule, shift(x, b, ops), ops))
+    return out

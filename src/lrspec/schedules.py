@@ -9,7 +9,9 @@ the backend that owns the step (:mod:`lrspec.backends`).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat, SupportsInt, TypeVar, cast
 
 from lrspec import _math
@@ -21,8 +23,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEDULES",
+    "Constant",
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseSqrt",
     "InverseTimeDecay",
+    "Join",
+    "Linear",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
     "Schedule",
+    "Warmup",
     "deserialize",
     "from_keras",
     "serialize",
@@ -217,6 +229,398 @@ class InverseTimeDecay(Schedule):
             staircase=check_bool("staircase", self.staircase),
             name=check_name("name", self.name),
         )
+
+
+# --- the family -------------------------------------------------------------------------
+
+
+def check_unit(name: str, value: object) -> int | float:
+    """A fraction in [0, 1]."""
+    number = check_nonnegative(name, value)
+    if number > 1:
+        raise ValueError(f"{name} must be <= 1, got {name}={number!r}")
+    return number
+
+
+def check_count(name: str, value: object, minimum: int = 0) -> int:
+    """A whole number of steps (an int, or a float with an integer value), ``>= minimum``."""
+    number = _finite(name, value)
+    if not float(number).is_integer():
+        raise ValueError(f"{name} must be a whole number of steps, got {name}={number!r}")
+    if number < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {name}={number!r}")
+    if number > 2**63 - 1:
+        raise ValueError(f"{name} must be < 2**63, got {name}={number!r}")
+    return int(number)
+
+
+def _sequence(name: str, value: object) -> tuple[Any, ...]:
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a list, got {name}={value!r}")
+    try:
+        return tuple(cast("Iterable[Any]", value))
+    except TypeError as err:
+        raise TypeError(f"{name} must be a list, got {name}={value!r}") from err
+
+
+def _nested(name: str, value: object) -> Schedule:
+    """A nested schedule: a spec, or its :func:`serialize` dict (only known classes)."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, dict):
+        return deserialize(value)
+    raise TypeError(
+        f"{name} must be an lrspec schedule or its serialized dict, got {name}={value!r}"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ExponentialDecay(Schedule):
+    """Exponential decay, Keras's ``ExponentialDecay``::
+
+        lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps)
+        staircase=True:  step / decay_steps is floored (exactly, for integer steps)
+
+    ``decay_rate`` must lie in [0, 1] (a larger one would overflow to inf).
+
+    >>> ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)(20)
+    0.025
+    """
+
+    initial_learning_rate: float
+    decay_steps: float
+    decay_rate: float
+    staircase: bool = False
+    name: str | None = "ExponentialDecay"
+
+    keras_name: ClassVar[str | None] = "ExponentialDecay"
+
+    def __post_init__(self) -> None:
+        _freeze(
+            self,
+            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
+            decay_steps=check_steps("decay_steps", self.decay_steps),
+            decay_rate=check_unit("decay_rate", self.decay_rate),
+            staircase=check_bool("staircase", self.staircase),
+            name=check_name("name", self.name),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class PiecewiseConstantDecay(Schedule):
+    """Piecewise constant, Keras's ``PiecewiseConstantDecay``::
+
+        lr(step) = values[0]  for step <= boundaries[0]
+                   values[k]  for boundaries[k-1] < step <= boundaries[k]
+                   values[-1] for step > boundaries[-1]
+
+    Integer steps are compared exactly with the boundaries, at any step.
+
+    >>> s = PiecewiseConstantDecay([100, 200], [0.1, 0.01, 0.001])
+    >>> s(100), s(101), s(201)
+    (0.1, 0.01, 0.001)
+    """
+
+    boundaries: tuple[float, ...]
+    values: tuple[float, ...]
+    name: str | None = "PiecewiseConstant"
+
+    keras_name: ClassVar[str | None] = "PiecewiseConstantDecay"
+
+    def __post_init__(self) -> None:
+        boundaries = _sequence("boundaries", self.boundaries)
+        values = _sequence("values", self.values)
+        if len(boundaries) != len(values) - 1:
+            raise ValueError(
+                "values must have one more element than boundaries, got "
+                f"boundaries={list(boundaries)!r} (length {len(boundaries)}) and "
+                f"values={list(values)!r} (length {len(values)})"
+            )
+        bounds = tuple(_finite("boundaries", b) for b in boundaries)
+        for low, high in itertools.pairwise(bounds):
+            if high < low:
+                raise ValueError(
+                    f"boundaries must be non-decreasing, got boundaries={list(bounds)!r}"
+                )
+        _freeze(
+            self,
+            boundaries=bounds,
+            values=tuple(check_rate("values", v) for v in values),
+            name=check_name("name", self.name),
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {"boundaries": list(self.boundaries), "values": list(self.values), "name": self.name}
+
+
+@dataclasses.dataclass(frozen=True)
+class PolynomialDecay(Schedule):
+    """Polynomial decay, Keras's ``PolynomialDecay``::
+
+        p = min(step, decay_steps) / decay_steps
+        lr(step) = (initial_learning_rate - end_learning_rate) * (1 - p) ** power
+                   + end_learning_rate
+        cycle=True:  decay_steps *= ceil(step / decay_steps) (1 at step 0), no min
+
+    >>> PolynomialDecay(0.1, decay_steps=10, end_learning_rate=0.0)(5)
+    0.05
+    """
+
+    initial_learning_rate: float
+    decay_steps: float
+    end_learning_rate: float = 0.0001
+    power: float = 1.0
+    cycle: bool = False
+    name: str | None = "PolynomialDecay"
+
+    keras_name: ClassVar[str | None] = "PolynomialDecay"
+
+    def __post_init__(self) -> None:
+        _freeze(
+            self,
+            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
+            decay_steps=check_steps("decay_steps", self.decay_steps),
+            end_learning_rate=check_rate("end_learning_rate", self.end_learning_rate),
+            power=check_nonnegative("power", self.power),
+            cycle=check_bool("cycle", self.cycle),
+            name=check_name("name", self.name),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineDecay(Schedule):
+    """Cosine decay with optional linear warmup, Keras's ``CosineDecay``::
+
+        t = min(step, decay_steps) / decay_steps
+        lr(step) = peak * ((1 - alpha) * (1 + cos(pi * t)) / 2 + alpha)
+
+    ``peak`` is ``initial_learning_rate``; with ``warmup_target`` the rate first rises
+    linearly from ``initial_learning_rate`` (at step 0) to ``peak = warmup_target`` over
+    ``warmup_steps``, and the cosine then runs on ``step - warmup_steps``.
+
+    >>> CosineDecay(0.1, decay_steps=100)(50)
+    0.05
+    """
+
+    initial_learning_rate: float
+    decay_steps: float
+    alpha: float = 0.0
+    name: str | None = "CosineDecay"
+    warmup_target: float | None = None
+    warmup_steps: float = 0
+
+    keras_name: ClassVar[str | None] = "CosineDecay"
+
+    def __post_init__(self) -> None:
+        target = self.warmup_target
+        _freeze(
+            self,
+            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
+            decay_steps=check_steps("decay_steps", self.decay_steps),
+            alpha=check_unit("alpha", self.alpha),
+            name=check_name("name", self.name),
+            warmup_target=None if target is None else check_rate("warmup_target", target),
+            warmup_steps=check_nonnegative("warmup_steps", self.warmup_steps),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineDecayRestarts(Schedule):
+    """Cosine decay with warm restarts (SGDR), Keras's ``CosineDecayRestarts``.
+
+    Period ``k`` (from 0) lasts ``first_decay_steps * t_mul ** k`` steps; within it, at
+    fraction ``t`` of the period::
+
+        lr = initial_learning_rate * ((1 - alpha) * m_mul ** k * (1 + cos(pi t)) / 2 + alpha)
+
+    ``t_mul >= 1`` and ``m_mul`` in [0, 1] (Keras accepts others, which end in NaN or inf).
+
+    >>> s = CosineDecayRestarts(0.1, first_decay_steps=10, t_mul=2.0, m_mul=0.5)
+    >>> s(0), s(10), s(30)
+    (0.1, 0.05, 0.025)
+    """
+
+    initial_learning_rate: float
+    first_decay_steps: float
+    t_mul: float = 2.0
+    m_mul: float = 1.0
+    alpha: float = 0.0
+    name: str | None = "SGDRDecay"
+
+    keras_name: ClassVar[str | None] = "CosineDecayRestarts"
+
+    def __post_init__(self) -> None:
+        t_mul = _finite("t_mul", self.t_mul)
+        if not 1 <= t_mul <= 2**32:
+            raise ValueError(f"t_mul must be in [1, 2**32], got t_mul={t_mul!r}")
+        _freeze(
+            self,
+            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
+            first_decay_steps=check_steps("first_decay_steps", self.first_decay_steps),
+            t_mul=t_mul,
+            m_mul=check_unit("m_mul", self.m_mul),
+            alpha=check_unit("alpha", self.alpha),
+            name=check_name("name", self.name),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant(Schedule):
+    """The same rate at every step.
+
+    >>> Constant(0.1)(1000)
+    0.1
+    """
+
+    learning_rate: float
+
+    def __post_init__(self) -> None:
+        _freeze(self, learning_rate=check_rate("learning_rate", self.learning_rate))
+
+
+@dataclasses.dataclass(frozen=True)
+class Linear(Schedule):
+    """Linear interpolation, optax's ``linear_schedule``::
+
+        lr(step) = initial_learning_rate
+                   + (end_learning_rate - initial_learning_rate)
+                   * min(step, transition_steps) / transition_steps
+
+    then ``end_learning_rate`` for ever. It may rise (a warmup) or fall.
+
+    >>> Linear(0.1, 0.0, transition_steps=10)(5)
+    0.05
+    """
+
+    initial_learning_rate: float
+    end_learning_rate: float
+    transition_steps: float
+
+    def __post_init__(self) -> None:
+        _freeze(
+            self,
+            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
+            end_learning_rate=check_rate("end_learning_rate", self.end_learning_rate),
+            transition_steps=check_steps("transition_steps", self.transition_steps),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class InverseSqrt(Schedule):
+    """The transformer schedule: linear warmup to ``learning_rate`` at ``warmup_steps``,
+    then decay as ``1 / sqrt(step)``::
+
+        lr(step) = learning_rate * sqrt(warmup_steps / step)     for step >= warmup_steps
+
+    The warmup is :class:`Warmup`'s: from ``initial_learning_rate`` at step 0 if given, else
+    ``learning_rate * (step + 1) / (warmup_steps + 1)``. Vaswani et al.'s
+    ``d_model**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)`` is
+    ``InverseSqrt(d_model**-0.5 * warmup_steps**-0.5, warmup_steps, initial_learning_rate=0)``.
+
+    >>> s = InverseSqrt(1e-3, warmup_steps=100)
+    >>> s(100), s(400)
+    (0.001, 0.0005)
+    """
+
+    learning_rate: float
+    warmup_steps: int
+    initial_learning_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        start = self.initial_learning_rate
+        _freeze(
+            self,
+            learning_rate=check_rate("learning_rate", self.learning_rate),
+            warmup_steps=check_count("warmup_steps", self.warmup_steps, 1),
+            initial_learning_rate=None
+            if start is None
+            else check_rate("initial_learning_rate", start),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Warmup(Schedule):
+    """Linear warmup into any schedule, which then sees ``step - warmup_steps``::
+
+        lr(step) = ramp(step)                          for step < warmup_steps
+                   schedule(step - warmup_steps)       from then on
+
+    The ramp rises linearly to ``peak = schedule(0)``, reached at ``step = warmup_steps``:
+    from ``initial_learning_rate`` at step 0 when it is given (pass 0.0 to start at rate 0),
+    else ``peak * (step + 1) / (warmup_steps + 1)`` -- the ramp from 0 at step -1, so the
+    first update is never wasted at rate 0.
+
+    >>> s = Warmup(Constant(0.1), warmup_steps=4)
+    >>> [round(s(k), 6) for k in range(6)]
+    [0.02, 0.04, 0.06, 0.08, 0.1, 0.1]
+    """
+
+    schedule: Schedule
+    warmup_steps: int
+    initial_learning_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        start = self.initial_learning_rate
+        _freeze(
+            self,
+            schedule=_nested("schedule", self.schedule),
+            warmup_steps=check_count("warmup_steps", self.warmup_steps),
+            initial_learning_rate=None
+            if start is None
+            else check_rate("initial_learning_rate", start),
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "schedule": serialize(self.schedule),
+            "warmup_steps": self.warmup_steps,
+            "initial_learning_rate": self.initial_learning_rate,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Join(Schedule):
+    """Schedules one after another, optax's ``join_schedules``::
+
+        lr(step) = schedules[0](step)                          for step < boundaries[0]
+                   schedules[k](step - boundaries[k-1])        for boundaries[k-1] <= step
+
+    >>> s = Join([Constant(0.1), Linear(0.1, 0.0, 10)], boundaries=[100])
+    >>> s(99), s(105)
+    (0.1, 0.05)
+    """
+
+    schedules: tuple[Schedule, ...]
+    boundaries: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        schedules = _sequence("schedules", self.schedules)
+        boundaries = _sequence("boundaries", self.boundaries)
+        if not schedules:
+            raise ValueError(f"schedules must not be empty, got schedules={list(schedules)!r}")
+        if len(boundaries) != len(schedules) - 1:
+            raise ValueError(
+                "boundaries must have one element less than schedules, got "
+                f"boundaries={list(boundaries)!r} (length {len(boundaries)}) and "
+                f"{len(schedules)} schedules"
+            )
+        bounds = tuple(check_count("boundaries", b) for b in boundaries)
+        for low, high in itertools.pairwise(bounds):
+            if high < low:
+                raise ValueError(
+                    f"boundaries must be non-decreasing, got boundaries={list(bounds)!r}"
+                )
+        _freeze(
+            self,
+            schedules=tuple(_nested("schedules", s) for s in schedules),
+            boundaries=bounds,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "schedules": [serialize(s) for s in self.schedules],
+            "boundaries": list(self.boundaries),
+        }
 
 
 # --- serialization ----------------------------------------------------------------------
