@@ -109,3 +109,15 @@ def test_decay_rate_zero_is_constant(backend):
         "int64" if backend.has_int64 else "int32",
     )
     np.testing.assert_array_equal(got, np.full(3, 0.1, dtype=backend.out_dtype))
+
+
+def test_float64_requested_from_a_tensor_backend_matches_numpy_bits(framework):
+    if framework.framework == "jax" and not framework.x64:
+        pytest.skip("JAX without x64 has no float64")
+    spec = lrspec.InverseTimeDecay(3e-4, 0.1, 0.9)
+    steps = np.arange(0, 10**6, 7)
+    native = {"torch": "float64", "jax": "float64", "tensorflow": "float64"}[framework.framework]
+    with framework.context():
+        got = framework.to_numpy(spec(framework.steps(steps), dtype=native))
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, spec(steps))

@@ -138,7 +138,7 @@ def quotient(x: StepView, t: Any, consts: tuple[float, ...], cap: float, ops: Op
     """
     hi, k, b = consts
     den = b + t
-    q = hi / den
+    q = ops.div(hi, den) if x.precise else hi / den
     if x.precise:
         back = den - b
         err = (b - (den - back)) + (t - back)  # exact: b + t == den + err

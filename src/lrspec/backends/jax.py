@@ -18,7 +18,7 @@ _WRAP = {jnp.dtype(jnp.int8): jnp.uint8, jnp.dtype(jnp.int16): jnp.uint16}
 
 
 def _x64() -> bool:
-    return bool(jax.config.read("jax_enable_x64"))
+    return bool(jax.config.read("jax_enable_x64"))  # type: ignore[no-untyped-call]
 
 
 class JaxOps:
@@ -29,13 +29,14 @@ class JaxOps:
         return 2**63 - 1 if _x64() else 2**32 - 1
 
     def prepare(self, step: Any, dtype: Any | None) -> LazyStep:
+        x64 = _x64()
+        precise = x64 and dtype is not None and jnp.dtype(dtype) == jnp.float64
         step = jnp.asarray(step)
         dtype = step.dtype
-        x64 = _x64()
         fdtype = jnp.float64 if x64 else jnp.float32
-        precise = x64 and dtype is not None and jnp.dtype(dtype) == jnp.float64
         if jnp.issubdtype(dtype, jnp.floating):
-            return LazyStep(lambda: jnp.maximum(step.astype(fdtype), 0.0), None, precise)
+            # where, not maximum: a tie would halve the gradient at step 0
+            return LazyStep(lambda: jnp.where(step < 0, 0.0, step).astype(fdtype), None, precise)
         if not jnp.issubdtype(dtype, jnp.integer):
             raise TypeError(f"step must have an integer or floating dtype, got {dtype}")
         if dtype == jnp.int32:
@@ -62,6 +63,9 @@ class JaxOps:
     def full(self, view: Any, value: float) -> Any:
         return jnp.full_like(view.f, value)
 
+    def div(self, num: Any, den: Any) -> Any:
+        return num / den
+
     def fmod(self, x: Any, d: float) -> Any:
         return jnp.fmod(x, d)
 
@@ -87,7 +91,9 @@ class JaxOps:
         return jnp.where(cond, x, y)
 
     def minimum(self, x: Any, y: Any) -> Any:
-        return jnp.minimum(x, y)
+        # where, not jnp.minimum: at a tie (step 0 against the cap) jnp.minimum halves the
+        # gradient, and jax.grad through a schedule is part of the contract
+        return jnp.where(y < x, y, x)
 
     def maximum(self, x: Any, y: Any) -> Any:
         return jnp.maximum(x, y)

@@ -47,6 +47,9 @@ class PythonOps:
     def full(self, view: Any, value: float) -> float:
         return value
 
+    def div(self, num: Any, den: Any) -> Any:
+        return num / den
+
     def fmod(self, x: Any, d: float) -> float:
         return math.fmod(x, d)
 

@@ -41,6 +41,9 @@ class TensorFlowOps:
     def full(self, view: Any, value: float) -> Any:
         return tf.fill(tf.shape(view.f), tf.constant(value, tf.float64))
 
+    def div(self, num: Any, den: Any) -> Any:
+        return num / den
+
     def fmod(self, x: Any, d: float) -> Any:
         # floormod of non-negative operands is fmod, and TF computes it exactly
         return tf.math.floormod(x, tf.constant(d, x.dtype))
