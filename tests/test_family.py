@@ -431,3 +431,414 @@ def test_config_from_keras_and_deserialize(index):
     # and back: Keras rebuilds its own class from our config
     back = getattr(keras.optimizers.schedules, name).from_config(ours.get_config())
     assert back.get_config() == theirs.get_config()
+
+
+# --- validation ---------------------------------------------------------------------------
+
+BAD = [
+    (
+        lrspec.ExponentialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=0, decay_rate=0.5),
+        "decay_steps",
+        ValueError,
+    ),
+    (
+        lrspec.ExponentialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=1.5),
+        "decay_rate",
+        ValueError,
+    ),
+    (
+        lrspec.ExponentialDecay,
+        dict(initial_learning_rate=-0.1, decay_steps=10, decay_rate=0.5),
+        "initial_learning_rate",
+        ValueError,
+    ),
+    (
+        lrspec.ExponentialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5, staircase=1),
+        "staircase",
+        TypeError,
+    ),
+    (
+        lrspec.PiecewiseConstantDecay,
+        dict(boundaries=[10, 20], values=[0.1, 0.2]),
+        "values",
+        ValueError,
+    ),
+    (
+        lrspec.PiecewiseConstantDecay,
+        dict(boundaries=[20, 10], values=[0.1, 0.2, 0.3]),
+        "boundaries",
+        ValueError,
+    ),
+    (
+        lrspec.PiecewiseConstantDecay,
+        dict(boundaries=[10], values=[0.1, -0.2]),
+        "values",
+        ValueError,
+    ),
+    (
+        lrspec.PiecewiseConstantDecay,
+        dict(boundaries=[math.nan], values=[0.1, 0.2]),
+        "boundaries",
+        ValueError,
+    ),
+    (
+        lrspec.PiecewiseConstantDecay,
+        dict(boundaries="ab", values=[0.1, 0.2, 0.3]),
+        "boundaries",
+        TypeError,
+    ),
+    (
+        lrspec.PolynomialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=-5),
+        "decay_steps",
+        ValueError,
+    ),
+    (
+        lrspec.PolynomialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=5, power=-1.0),
+        "power",
+        ValueError,
+    ),
+    (
+        lrspec.PolynomialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=5, end_learning_rate=math.inf),
+        "end_learning_rate",
+        ValueError,
+    ),
+    (
+        lrspec.PolynomialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=5, cycle="no"),
+        "cycle",
+        TypeError,
+    ),
+    (lrspec.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=0), "decay_steps", ValueError),
+    (
+        lrspec.CosineDecay,
+        dict(initial_learning_rate=0.1, decay_steps=10, alpha=1.5),
+        "alpha",
+        ValueError,
+    ),
+    (
+        lrspec.CosineDecay,
+        dict(initial_learning_rate=0.1, decay_steps=10, alpha=-0.1),
+        "alpha",
+        ValueError,
+    ),
+    (
+        lrspec.CosineDecay,
+        dict(initial_learning_rate=0.1, decay_steps=10, warmup_target=-1.0),
+        "warmup_target",
+        ValueError,
+    ),
+    (
+        lrspec.CosineDecay,
+        dict(initial_learning_rate=0.1, decay_steps=10, warmup_target=1.0, warmup_steps=-3),
+        "warmup_steps",
+        ValueError,
+    ),
+    (
+        lrspec.CosineDecayRestarts,
+        dict(initial_learning_rate=0.1, first_decay_steps=0),
+        "first_decay_steps",
+        ValueError,
+    ),
+    (
+        lrspec.CosineDecayRestarts,
+        dict(initial_learning_rate=0.1, first_decay_steps=10, t_mul=0.5),
+        "t_mul",
+        ValueError,
+    ),
+    (
+        lrspec.CosineDecayRestarts,
+        dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=1.5),
+        "m_mul",
+        ValueError,
+    ),
+    (
+        lrspec.CosineDecayRestarts,
+        dict(initial_learning_rate=0.1, first_decay_steps=10, alpha=2.0),
+        "alpha",
+        ValueError,
+    ),
+    (lrspec.Constant, dict(learning_rate=math.nan), "learning_rate", ValueError),
+    (lrspec.Constant, dict(learning_rate="0.1"), "learning_rate", TypeError),
+    (
+        lrspec.Linear,
+        dict(initial_learning_rate=0.1, end_learning_rate=0.0, transition_steps=0),
+        "transition_steps",
+        ValueError,
+    ),
+    (
+        lrspec.Linear,
+        dict(initial_learning_rate=0.1, end_learning_rate=-1.0, transition_steps=5),
+        "end_learning_rate",
+        ValueError,
+    ),
+    (lrspec.InverseSqrt, dict(learning_rate=0.1, warmup_steps=0), "warmup_steps", ValueError),
+    (lrspec.InverseSqrt, dict(learning_rate=0.1, warmup_steps=2.5), "warmup_steps", ValueError),
+    (lrspec.Warmup, dict(schedule=0.1, warmup_steps=10), "schedule", TypeError),
+    (
+        lrspec.Warmup,
+        dict(schedule=lrspec.Constant(0.1), warmup_steps=-1),
+        "warmup_steps",
+        ValueError,
+    ),
+    (
+        lrspec.Warmup,
+        dict(schedule=lrspec.Constant(0.1), warmup_steps=10, initial_learning_rate=-1.0),
+        "initial_learning_rate",
+        ValueError,
+    ),
+    (
+        lrspec.Warmup,
+        dict(schedule={"class_name": "os.system", "config": {}}, warmup_steps=10),
+        "os.system",
+        ValueError,
+    ),
+    (lrspec.Join, dict(schedules=[], boundaries=[]), "schedules", ValueError),
+    (
+        lrspec.Join,
+        dict(schedules=[lrspec.Constant(0.1)] * 2, boundaries=[]),
+        "boundaries",
+        ValueError,
+    ),
+    (
+        lrspec.Join,
+        dict(schedules=[lrspec.Constant(0.1)] * 3, boundaries=[20, 10]),
+        "boundaries",
+        ValueError,
+    ),
+    (
+        lrspec.Join,
+        dict(schedules=[lrspec.Constant(0.1)] * 2, boundaries=[1.5]),
+        "boundaries",
+        ValueError,
+    ),
+    (
+        lrspec.Join,
+        dict(schedules=[lrspec.Constant(0.1), "cosine"], boundaries=[5]),
+        "schedules",
+        TypeError,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "kw", "arg", "error"),
+    BAD,
+    ids=[f"{b[0].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD)],
+)
+def test_bad_arguments_rejected_naming_argument(cls, kw, arg, error):
+    with pytest.raises(error) as info:
+        cls(**kw)
+    assert arg in str(info.value)
+
+
+def test_error_message_format():
+    with pytest.raises(ValueError, match=r"^decay_rate must be <= 1, got decay_rate=1\.5$"):
+        lrspec.ExponentialDecay(0.1, 10, 1.5)
+
+
+# --- composition ---------------------------------------------------------------------------
+
+
+def _wsd():
+    """Warmup-stable-decay: 500 warmup steps, 3000 steps at 1e-3, then linear decay to 0
+    over 1500 steps."""
+    return lrspec.Warmup(
+        lrspec.Join([lrspec.Constant(1e-3), lrspec.Linear(1e-3, 0.0, 1500)], boundaries=[3000]),
+        warmup_steps=500,
+    )
+
+
+def exact_wsd(steps):
+    s = _steps(steps)
+    peak = L("1e-3")
+    warm = L(1e-3) * (s + 1) / 501
+    decay = L(1e-3) * np.maximum(1500 - (s - 3500), L(0)) / 1500
+    return np.where(s < 500, warm, np.where(s < 3500, L(1e-3) + 0 * peak, decay))
+
+
+def exact_warmup_cosine(steps):
+    """Warmup(CosineDecay(0.1, 1000, alpha=0.1), 100, initial_learning_rate=0.0)"""
+    s = _steps(steps)
+    g = np.maximum(s - 100, L(0))
+    t, u = np.minimum(g, 1000) / 1000, np.maximum(1000 - g, L(0)) / 1000
+    return np.where(s < 100, L(0.1) * s / 100, L(0.1) * (L(0.9) * _cos_weight(t, u) + L(0.1)))
+
+
+def exact_join(steps):
+    """Join([Linear(0, 0.1, 10), ExponentialDecay(0.1, 7, 0.5, staircase=True),
+    PiecewiseConstantDecay([5], [0.01, 0.001])], [10, 40])"""
+    s = np.asarray(steps)
+    sl = s.astype(L)
+    first = L(0.1) * np.minimum(sl, 10) / 10
+    second = L(0.1) * L(0.5) ** ((np.maximum(s - 10, 0)) // 7).astype(L)
+    third = np.where(s - 40 <= 5, L(0.01), L(0.001))
+    return np.where(s < 10, first, np.where(s < 40, second, third))
+
+
+COMPOSED = [
+    (_wsd, exact_wsd, [0, 499, 500, 3499, 3500, 4999, 5000, 5001]),
+    (
+        lambda: lrspec.Warmup(
+            lrspec.CosineDecay(0.1, 1000, alpha=0.1), 100, initial_learning_rate=0.0
+        ),
+        exact_warmup_cosine,
+        [0, 99, 100, 101, 1099, 1100],
+    ),
+    (
+        lambda: lrspec.Join(
+            [
+                lrspec.Linear(0.0, 0.1, 10),
+                lrspec.ExponentialDecay(0.1, 7, 0.5, staircase=True),
+                lrspec.PiecewiseConstantDecay([5], [0.01, 0.001]),
+            ],
+            [10, 40],
+        ),
+        exact_join,
+        [9, 10, 16, 17, 39, 40, 45, 46],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", COMPOSED, ids=["wsd", "warmup-cosine", "join3"])
+def test_composed_match_closed_form(backend, case):
+    make, oracle, special = case
+    steps = np.unique(
+        np.concatenate([np.arange(6000 if backend.framework != "python" else 1200), special])
+    )
+    got = backend.evaluate(make(), steps, _counter_dtype(backend))
+    bound, dtype = _bound(backend)
+    exact = oracle(steps)
+    scale = np.maximum(exact, L(1e-4))  # rising ramps: ulps of the rates they reach
+    err = np.abs(np.asarray(got).astype(L) - exact) / ulp_of(scale, dtype)
+    assert err.max() <= bound, f"step {steps[int(err.argmax())]}: {err.max():.3f} ulp"
+
+
+def test_warmup_first_update_is_not_zero_unless_asked():
+    inner = lrspec.CosineDecay(0.1, 1000)
+    default = lrspec.Warmup(inner, 9)
+    assert default(0) == pytest.approx(0.01, rel=1e-15)  # peak * 1 / (9 + 1)
+    assert default(9) == inner(0) == 0.1
+    assert default(10) == inner(1)
+    assert all(default(k) < default(k + 1) for k in range(9))
+    asked = lrspec.Warmup(inner, 9, initial_learning_rate=0.0)
+    assert asked(0) == 0.0 and asked(9) == 0.1
+
+
+def test_inverse_sqrt_is_vaswani():
+    d_model, warmup = 512, 4000
+    spec = lrspec.InverseSqrt(d_model**-0.5 * warmup**-0.5, warmup, initial_learning_rate=0.0)
+    for step in [1, 100, 3999, 4000, 4001, 10**5]:
+        vaswani = d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+        assert spec(step) == pytest.approx(vaswani, rel=1e-14)
+
+
+@pytest.mark.parametrize("case", COMPOSED, ids=["wsd", "warmup-cosine", "join3"])
+def test_nested_configs_round_trip(case):
+    spec = case[0]()
+    data = json.loads(json.dumps(lrspec.serialize(spec)))
+    again = lrspec.deserialize(data)
+    assert again == spec
+    assert type(spec).from_config(json.loads(json.dumps(spec.get_config()))) == spec
+    steps = np.arange(6000)
+    np.testing.assert_array_equal(again(steps), spec(steps))
+
+
+def test_nested_unknown_class_is_refused():
+    data = lrspec.serialize(_wsd())
+    data["config"]["schedule"]["config"]["schedules"][1]["class_name"] = "Evil"
+    with pytest.raises(ValueError, match="Evil"):
+        lrspec.deserialize(data)
+
+
+# --- exactness at any step, wrapped counters -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "points"),
+    [
+        (
+            lrspec.PiecewiseConstantDecay([2**40, 2**40 + 1], [0.3, 0.2, 0.1]),
+            [(2**40, 0.3), (2**40 + 1, 0.2), (2**40 + 2, 0.1)],
+        ),
+        (
+            lrspec.Join([lrspec.Constant(0.3), lrspec.Constant(0.1)], [2**33 + 1]),
+            [(2**33, 0.3), (2**33 + 1, 0.1)],
+        ),
+        (
+            lrspec.ExponentialDecay(1.0, 3, 0.5, staircase=True),
+            [(3 * 40 - 1, 0.5**39), (3 * 40, 0.5**40)],
+        ),
+        (
+            lrspec.CosineDecayRestarts(0.1, 1000, t_mul=2.0, m_mul=0.5),
+            [(1000 * (2**k - 1), 0.1 * 0.5**k) for k in (1, 5, 20, 30)],
+        ),
+        (
+            lrspec.CosineDecayRestarts(0.1, 3, t_mul=1.0),
+            [(3 * 10**12, 0.1), (3 * 10**12 - 1, None)],
+        ),
+    ],
+    ids=["piecewise-2^40", "join-2^33", "staircase", "restarts-t2", "restarts-t1"],
+)
+def test_boundaries_exact_for_integer_steps(framework, spec, points):
+    if not framework.has_int64:
+        pytest.skip("steps beyond 2**32 need int64 counters (JAX without x64 has none)")
+    steps = [p[0] for p in points]
+    got = framework.evaluate(spec, steps, "int64")
+    want = [spec(p[0]) if p[1] is None else p[1] for p in points]
+    np.testing.assert_array_equal(got, np.asarray(want, np.float32))
+    assert np.all(got[np.array([p[1] is None for p in points])] < 0.1)
+
+
+@pytest.mark.parametrize("index", range(len(ALL_CASES)), ids=ALL_IDS)
+def test_wrapped_int32_counter_keeps_decaying(framework, index):
+    name, _, kw, _ = ALL_CASES[index]
+    spec = getattr(lrspec, name)(**kw)
+    before_wrap = framework.evaluate(spec, [2**31 - 1], "int64")
+    wrapped = framework.evaluate(
+        spec, np.array([2**31 - 1, -(2**31), -(2**31) + 10], np.int64).astype(np.int32), "int32"
+    )
+    assert np.all(np.isfinite(wrapped)) and np.all(wrapped >= 0)
+    np.testing.assert_array_equal(wrapped[0], before_wrap[0])
+    if not framework.has_int64:
+        # float32 steps past 2**24 round: only the phase-free schedules stay exact
+        assert np.all(wrapped <= before_wrap[0]) or name in (
+            "PolynomialDecay",
+            "CosineDecayRestarts",
+        )
+        return
+    # 2**31 and 2**31 + 10 as the same schedule sees them through int64 / Python ints
+    assert wrapped[1] == np.float32(spec(2**31)) and wrapped[2] == np.float32(spec(2**31 + 10))
+
+
+@pytest.mark.parametrize("index", range(len(ALL_CASES)), ids=ALL_IDS)
+def test_never_above_initial_nor_negative(index):
+    name, _, kw, special = ALL_CASES[index]
+    spec = getattr(lrspec, name)(**kw)
+    steps = np.concatenate([np.arange(0, 2 * N, 7), special, [2**40, 2**62]])
+    values = spec(steps)
+    assert np.all(np.isfinite(values)) and np.all(values >= 0)
+    top = (
+        max(
+            v
+            for k, v in kw.items()
+            if k
+            in (
+                "initial_learning_rate",
+                "learning_rate",
+                "warmup_target",
+                "end_learning_rate",
+                "values",
+            )
+            and v is not None
+            and not isinstance(v, list)
+        )
+        if name != "PiecewiseConstantDecay"
+        else max(kw["values"])
+    )
+    assert values.max() <= top
