@@ -16,7 +16,7 @@ tables show the rate of each epoch's last update; the figure shows every update.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import importlib
 import os
 import sys
 import time
@@ -32,7 +32,7 @@ __all__ = ["Run", "make_data", "run"]
 
 FEATURES, HIDDEN, CLASSES = 4, 16, 3
 FRAMEWORKS = ("keras", "torch", "optax")
-_NEEDS = {"keras": ("keras", "tensorflow"), "torch": ("torch",), "optax": ("jax", "optax")}
+_NEEDS = {"keras": ("keras",), "torch": ("torch",), "optax": ("jax", "optax")}
 _EXTRA = {"keras": "tensorflow", "torch": "torch", "optax": "jax"}
 
 
@@ -239,8 +239,11 @@ _TRAIN = {"keras": train_keras, "torch": train_torch, "optax": train_optax}
 
 
 def _missing(framework: str) -> str | None:
+    """The first module ``framework`` needs that cannot be imported, if any."""
     for module in _NEEDS[framework]:
-        if importlib.util.find_spec(module) is None:
+        try:
+            importlib.import_module(module)
+        except ImportError:
             return module
     return None
 
