@@ -67,16 +67,24 @@ def test_demo_trains_the_same_model_in_three_frameworks(tmp_path):
     assert len(np.unique(image[..., :3].reshape(-1, 3), axis=0)) > 50
 
 
+# As if the packages were not installed: every finder answers None for them (raising from
+# find_spec instead would break torch, which probes for tensorflow with find_spec).
 HIDE = """
-import importlib.abc, sys
+import sys
 
-class Hide(importlib.abc.MetaPathFinder):
+class Hide:
+    def __init__(self, inner):
+        self.inner = inner
+
     def find_spec(self, name, path=None, target=None):
         if name.partition(".")[0] in {hidden!r}:
-            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
-        return None
+            return None
+        return self.inner.find_spec(name, path, target)
 
-sys.meta_path.insert(0, Hide())
+    def __getattr__(self, attr):
+        return getattr(self.inner, attr)
+
+sys.meta_path[:] = [Hide(finder) for finder in sys.meta_path]
 from lrspec.cli import main
 sys.exit(main({argv!r}))
 """
