@@ -1,0 +1,204 @@
+"""6. ``import lrspec``: start-up time added to a bare interpreter, and no framework imported.
+
+Wall time of ``python -c "import lrspec"`` minus ``python -c pass``, in fresh subprocesses,
+interleaved round by round; plus ``python -X importtime`` for what the time is spent on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import Record, log, parse_args, quantiles
+
+FRAMEWORKS = ("torch", "jax", "jaxlib", "tensorflow", "keras", "optax")
+
+PROBE = (
+    "import sys, json; import lrspec; "
+    "print(json.dumps(sorted({m.partition('.')[0] for m in sys.modules})))"
+)
+
+
+def run_once(code: str, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one fresh interpreter running ``code``.
+
+    CPU time is the primary measure: on a shared, busy machine a process's wall time
+    includes the time it waited for a core, its CPU time does not.
+    """
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"python -c {code!r} failed")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def patched_copy(tmp: Path) -> Path | None:
+    """A copy of the package with the proposed start-up fix applied, or None if the source
+    no longer has the pattern (then the fix, or another, is already in).
+
+    The fix: ``_keras_hook`` subclasses ``importlib.abc.MetaPathFinder`` and ``Loader`` only
+    as documentation; the import system needs just the methods, and ``importlib.abc`` drags
+    in ``importlib.resources``, ``pathlib``, ``tempfile``, ... at every start-up.
+    """
+    import lrspec
+
+    src = Path(lrspec.__file__).parent
+    dst = tmp / "lrspec"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    hook = dst / "_keras_hook.py"
+    text = hook.read_text()
+    fixed = (
+        text.replace("import importlib.abc\n", "")
+        .replace("class _Loader(importlib.abc.Loader):", "class _Loader:")
+        .replace("class _KerasFinder(importlib.abc.MetaPathFinder):", "class _KerasFinder:")
+    )
+    if fixed == text:
+        return None
+    hook.write_text(fixed)
+    return tmp
+
+
+def importtime() -> dict[str, tuple[int, int]]:
+    """module -> (self us, cumulative us) from one ``-X importtime`` run."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import lrspec"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stderr
+    result = {}
+    for line in out.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cum_us, name = line.removeprefix("import time:").split("|")
+        result[name.strip()] = (int(self_us), int(cum_us))
+    return result
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    rounds = 8 if args.quick else 40
+    rec = Record("import", "6. `import lrspec`: start-up time and imported modules")
+
+    tmp = Path(tempfile.mkdtemp(prefix="lrspec-import-"))
+    fixed_path = patched_copy(tmp)
+    alts: dict[str, tuple[str, dict[str, str] | None]] = {
+        "pass": ("pass", None),
+        "import lrspec": ("import lrspec", None),
+    }
+    if fixed_path is not None:
+        env = dict(os.environ, PYTHONPATH=str(fixed_path))
+        check = "import lrspec, sys; assert 'importlib.abc' not in sys.modules, lrspec.__file__"
+        run_once(check, env)
+        alts["fixed"] = ("import lrspec", env)
+    for code, env in alts.values():  # warm the OS file cache
+        run_once(code, env)
+    names = list(alts)
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            w, c = run_once(*alts[name])
+            wall[name].append(w * 1e3)
+            cpu[name].append(c * 1e3)
+    shutil.rmtree(tmp)
+
+    def added(times: dict[str, list[float]], name: str) -> dict[str, float]:
+        return quantiles([a - b for a, b in zip(times[name], times["pass"], strict=True)])
+
+    added_cpu = added(cpu, "import lrspec")
+    added_wall = added(wall, "import lrspec")
+    log(
+        f"import: added {added_cpu['median']:.1f} ms CPU, {added_wall['median']:.1f} ms wall "
+        f"over {statistics.median(cpu['pass']):.1f} ms"
+    )
+    rec.target(
+        'added start-up time of `import lrspec` (CPU time of a fresh `python -c "import '
+        'lrspec"` minus `python -c pass`, per interleaved round)',
+        added_cpu,
+        "< 30 ms",
+        added_cpu["median"] < 30,
+        unit="ms",
+    )
+    rec.measure(
+        "same, wall time (includes waiting for a core on this shared machine)", added_wall, "ms"
+    )
+    if "fixed" in alts:
+        rec.measure(
+            "same (CPU), with the proposed fix: `_keras_hook` without `importlib.abc` "
+            "(a patched copy of the package, measured in the same rounds)",
+            added(cpu, "fixed"),
+            "ms",
+        )
+    base = quantiles(cpu["pass"])
+    with_lrspec = quantiles(cpu["import lrspec"])
+    rec.measure("`python -c pass`, CPU time", base, "ms")
+    rec.measure('`python -c "import lrspec"`, CPU time', with_lrspec, "ms")
+
+    # What the time goes to: median over several -X importtime runs.
+    runs = [importtime() for _ in range(3 if args.quick else 9)]
+    cum = {name: statistics.median(r.get(name, (0, 0))[1] for r in runs) for name in runs[0]}
+    total = cum.get("lrspec", 0.0)
+    rec.measure(
+        "`-X importtime` cumulative time of `lrspec` (in-process, excludes interpreter start)",
+        quantiles([r["lrspec"][1] / 1e3 for r in runs]),
+        "ms",
+    )
+    # The direct children of lrspec and the heaviest standard-library imports they pull in.
+    watched = [
+        "lrspec._keras_hook",
+        "importlib.abc",
+        "lrspec.backends",
+        "importlib.util",
+        "lrspec.schedules",
+        "dataclasses",
+        "inspect",
+        "lrspec._math",
+        "fractions",
+        "decimal",
+        "typing",
+        "enum",
+        "re",
+    ]
+    rows = [
+        [f"`{name}`", f"{cum[name] / 1e3:.1f}", f"{100 * cum[name] / total:.0f}%"]
+        for name in watched
+        if name in cum
+    ]
+    rec.table(
+        "Where `import lrspec` spends its time (`-X importtime`, cumulative, median of runs; "
+        "a module is charged to whoever imports it first)",
+        ["module", "ms", "share of lrspec"],
+        rows,
+    )
+
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", PROBE], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    frameworks = [m for m in FRAMEWORKS if m in loaded]
+    rec.target(
+        "frameworks imported by `import lrspec`",
+        None,
+        "none",
+        not frameworks,
+        value=", ".join(frameworks) or "none",
+        note=f"numpy imported: {'yes' if 'numpy' in loaded else 'no'}",
+    )
+    rec.write(args.json)
+
+
+if __name__ == "__main__":
+    main()
