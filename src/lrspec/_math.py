@@ -420,6 +420,8 @@ def polynomial_decay(s: PolynomialDecay, x: StepView, ops: Ops) -> Any:
         span = d * mult
         q = (span - x.f) / span
     else:
+        if delta < 0 and s.power == 1:  # rising: as in Linear
+            return _between(a - delta * (ops.minimum(x.f, d) / d), a, e, ops)
         q = _fraction_left(x, d, ops)
     return _between(delta * polynomial_weight(q, float(s.power), ops) + e, a, e, ops)
 
@@ -523,12 +525,15 @@ def constant(s: Constant, x: StepView, ops: Ops) -> Any:
 
 @formula("Linear")
 def linear(s: Linear, x: StepView, ops: Ops) -> Any:
-    """``end + (initial - end) * max(transition_steps - step, 0) / transition_steps``."""
+    """``end + (initial - end) * max(transition_steps - step, 0) / transition_steps``
+    (``initial + (end - initial) * min(step, transition_steps) / transition_steps`` rising)."""
     a, e, delta = constants(s, _polynomial_constants)
     if delta == 0:
         return ops.full(x, a)
-    q = _fraction_left(x, float(s.transition_steps), ops)
-    return _between(delta * q + e, a, e, ops)
+    n = float(s.transition_steps)
+    if delta < 0:  # rising: add to the start, which keeps small early rates exact
+        return _between(a - delta * (ops.minimum(x.f, n) / n), a, e, ops)
+    return _between(delta * _fraction_left(x, n, ops) + e, a, e, ops)
 
 
 def _peak(s: Warmup) -> tuple[float, ...]:
