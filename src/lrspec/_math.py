@@ -98,9 +98,11 @@ def floor_ratio(x: StepView, d: float, ops: Ops) -> Any:
     if i is not None:
         n, m = Fraction(d).as_integer_ratio()
         if n * m <= ops.int_max:
+            n_i = ops.int_like(i, n)
             if m == 1:
-                return ops.to_float(i // n)
-            return ops.to_float(i // n) * float(m) + ops.to_float(((i % n) * m) // n)
+                return ops.to_float(i // n_i)
+            rest = ((i % n_i) * ops.int_like(i, m)) // n_i
+            return ops.to_float(i // n_i) * float(m) + ops.to_float(rest)
     f = x.f
     return ops.rint((f - ops.fmod(f, d)) / d)
 

@@ -63,6 +63,10 @@ class JaxOps:
     def full(self, view: Any, value: float) -> Any:
         return jnp.full_like(view.f, value)
 
+    def int_like(self, i: Any, value: int) -> Any:
+        # A Python int enters JAX as int32 (weak type): above 2**31-1 it must be typed.
+        return jnp.asarray(value, dtype=i.dtype)
+
     def div(self, num: Any, den: Any) -> Any:
         return num / den
 

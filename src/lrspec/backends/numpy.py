@@ -43,6 +43,9 @@ class NumpyOps:
     def full(self, view: Any, value: float) -> Any:
         return np.full(np.shape(view.f), value, dtype=np.float64)
 
+    def int_like(self, i: Any, value: int) -> Any:
+        return value
+
     def div(self, num: Any, den: Any) -> Any:
         return num / den
 

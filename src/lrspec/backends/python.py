@@ -47,6 +47,9 @@ class PythonOps:
     def full(self, view: Any, value: float) -> float:
         return value
 
+    def int_like(self, i: Any, value: int) -> Any:
+        return value
+
     def div(self, num: Any, den: Any) -> Any:
         return num / den
 

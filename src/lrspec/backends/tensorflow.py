@@ -41,6 +41,9 @@ class TensorFlowOps:
     def full(self, view: Any, value: float) -> Any:
         return tf.fill(tf.shape(view.f), tf.constant(value, tf.float64))
 
+    def int_like(self, i: Any, value: int) -> Any:
+        return value
+
     def div(self, num: Any, den: Any) -> Any:
         return num / den
 
