@@ -59,3 +59,14 @@ def test_keras_is_one_stair_early_we_are_not():
     assert float(k(step)) == pytest.approx(0.1 / (1 + 0.5 * 16778), rel=1e-6)
     assert ours(step) == pytest.approx(exact, rel=1e-15)
     assert float(ours(np.int64(step))) == pytest.approx(exact, rel=1e-15)
+
+
+@pytest.mark.parametrize("d", [2**31, 2**31 + 7, 2**32 - 1])
+def test_huge_integer_decay_steps_on_int32_counters(framework, d):
+    """Stairs longer than int32's range still floor exactly on a (wrapped) int32 counter."""
+    spec = lrspec.InverseTimeDecay(0.1, d, 1.0, staircase=True)
+    counts = [0, 5, d - 1, d, 2**32 - 1]
+    wrapped = [(c + 2**31) % 2**32 - 2**31 for c in counts if c < 2**32]
+    got = framework.evaluate(spec, wrapped, "int32")
+    want = np.array([0.1 / (1 + c // d) for c in counts], dtype=np.float32)
+    np.testing.assert_array_equal(got, want)
