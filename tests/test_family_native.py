@@ -176,11 +176,11 @@ TORCH = {
 #: relative difference measured: torch's chainable schedulers update lr recursively in
 #: float64, so their error grows with the step (ExponentialLR: one rounding per step)
 TORCH_RTOL = {
-    "ExponentialLR": 1e-12,
+    "ExponentialLR": 2e-14,
     "PolynomialLR": 1e-12,
-    "CosineAnnealingLR": 1e-9,
-    "CosineAnnealingWarmRestarts": 1e-12,
-    "SequentialLR": 1e-12,
+    "CosineAnnealingLR": 1e-13,
+    "CosineAnnealingWarmRestarts": 2e-14,
+    "SequentialLR": 2e-14,
 }
 
 
