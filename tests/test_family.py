@@ -846,3 +846,23 @@ def test_never_above_initial_nor_negative(index):
         else max(kw["values"])
     )
     assert values.max() <= top
+
+
+@pytest.mark.parametrize(
+    ("spec", "want"),
+    [
+        (lrspec.Join([lrspec.Constant(0.3), lrspec.Constant(0.1)], [3 * 10**9]), [0.3, 0.1, 0.1]),
+        (lrspec.PiecewiseConstantDecay([3 * 10**9], [0.3, 0.1]), [0.3, 0.3, 0.1]),
+        (
+            lrspec.Warmup(lrspec.Constant(0.1), 3 * 10**9, initial_learning_rate=0.0),
+            [0.1, 0.1, 0.1],
+        ),
+        (lrspec.PolynomialDecay(0.1, 3 * 10**9, cycle=True), [1e-4, 1e-4, 0.05005]),
+    ],
+    ids=["join", "piecewise", "warmup", "polynomial-cycle"],
+)
+def test_switch_points_past_2_31(framework, spec, want):
+    """Constants above 2**31 - 1 meet unsigned 32-bit counters (JAX without x64) too."""
+    dtype = "int64" if framework.has_int64 else "uint32"
+    got = framework.evaluate(spec, [3 * 10**9 - 1, 3 * 10**9, 3 * 10**9 + 1], dtype)
+    np.testing.assert_allclose(got, want, rtol=1e-6)

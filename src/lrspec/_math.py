@@ -96,7 +96,7 @@ def floor_ratio(x: StepView, d: float, ops: Ops) -> Any:
     """
     i = x.i
     if i is not None:
-        n, m = Fraction(d).as_integer_ratio()
+        n, m = d.as_integer_ratio()
         if n * m <= ops.int_max:
             n_i = ops.int_like(i, n)
             if m == 1:
@@ -288,7 +288,8 @@ def shift(x: StepView, k: int, ops: Ops) -> StepView:
 
             def make_i() -> Any:
                 # i >= k is tested first: i - k wraps for unsigned i < k, but is not selected
-                return ops.where(i >= k, i - k, i * 0)
+                kk = ops.int_like(i, k)  # typed like i: JAX's uint32 holds k up to 2**32-1
+                return ops.where(i >= kk, i - kk, i * 0)
 
         view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
         return cast("StepView", view)
@@ -300,7 +301,7 @@ def before(x: StepView, k: int, ops: Ops) -> Any:
     """``step < k`` for an integer ``k >= 0``, exactly for integer steps."""
     i = x.i
     if i is not None:
-        return i < k if k <= ops.int_max else i >= 0
+        return i < ops.int_like(i, k) if k <= ops.int_max else i >= 0
     return x.f < float(k)
 
 
@@ -311,7 +312,7 @@ def at_most(x: StepView, b: float, ops: Ops) -> Any:
         k = math.floor(b)
         if k < 0:
             return i < 0
-        return i <= k if k <= ops.int_max else i >= 0
+        return i <= ops.int_like(i, k) if k <= ops.int_max else i >= 0
     return x.f <= float(b)
 
 
@@ -415,7 +416,7 @@ def polynomial_decay(s: PolynomialDecay, x: StepView, ops: Ops) -> Any:
         k = floor_ratio(x, d, ops)
         i = x.i
         if i is not None and d.is_integer() and d <= ops.int_max:
-            exact = (i % int(d)) == 0
+            exact = (i % ops.int_like(i, int(d))) == 0
         else:
             exact = ops.fmod(x.f, d) == 0.0
         mult = ops.maximum(ops.where(exact, k, k + 1.0), 1.0)
