@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import statistics
 import sys
@@ -36,7 +37,14 @@ def quantiles(values: list[float]) -> dict[str, float]:
         q1 = q3 = xs[0]
     else:
         q1, _, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    # 95% confidence interval of the median from order statistics (binomial, normal approx.)
+    n = len(xs)
+    half = 0.98 * math.sqrt(n)
+    lo = xs[max(0, math.floor(n / 2 - half))]
+    hi = xs[min(n - 1, math.ceil(n / 2 + half) - 1)]
     return {
+        "ci_low": lo,
+        "ci_high": hi,
         "median": statistics.median(xs),
         "q1": q1,
         "q3": q3,

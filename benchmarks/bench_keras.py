@@ -46,7 +46,7 @@ def build(schedule):
 
 def main() -> None:
     args = parse_args(__doc__)
-    rounds = 5 if args.quick else 31
+    rounds = 5 if args.quick else 51
     # one thread per pool: on a shared 2-core machine, oversubscribed pools add bursts
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)

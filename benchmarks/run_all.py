@@ -106,10 +106,13 @@ def fmt_stats(stats: dict | None, value: object, unit: str) -> str:
         return str(value) if unit in ("", "x") else f"{value} {unit}"
     digits = 3 if unit == "x" and stats["median"] < 10 else 1
     if unit == "x":
-        return (
+        text = (
             f"**{stats['median']:.{digits}f}x** [{stats['q1']:.{digits}f}, "
             f"{stats['q3']:.{digits}f}]"
         )
+        if "ci_low" in stats:
+            text += f" (CI {stats['ci_low']:.{digits}f}-{stats['ci_high']:.{digits}f})"
+        return text
     return f"**{stats['median']:.1f} {unit}** [{stats['q1']:.1f}, {stats['q3']:.1f}]"
 
 
@@ -186,7 +189,8 @@ def render(records: list[dict], header: list[str], elapsed: float, quick: bool, 
         "",
         "How to read: every comparison runs in one process, the alternatives interleaved "
         "round by round (order rotated), after a warm-up. A ratio is computed per round and "
-        "reported as **median** [interquartile range]. Times are the CPU time of the "
+        "reported as **median** [interquartile range] (95% confidence interval of the "
+        "median, from order statistics). Times are the CPU time of the "
         "benchmark process (the frameworks run single-threaded): this machine is shared "
         "with other jobs, and wall time would also count the waits for a core; wall-time "
         "ratios are in the notes. Absolute times are context only. Counts (compilations, "
@@ -212,7 +216,7 @@ def render(records: list[dict], header: list[str], elapsed: float, quick: bool, 
             rows.append(
                 [rec["title"].split(" ", 1)[0], "(benchmark failed)", rec["error"], "", "**ERROR**"]
             )
-    out += table(["#", "what", "measured: median [IQR]", "target", ""], rows)
+    out += table(["#", "what", "measured: median [IQR] (CI)", "target", ""], rows)
     if pic:
         out += ["", "![timing ratios against their targets](ratios.png)"]
     for rec in records:
