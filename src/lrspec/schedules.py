@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat, SupportsInt, Typ
 
 from lrspec import _math
 from lrspec.backends import Ops, detect, get_ops
+from lrspec.backends import python as _python
 
 if TYPE_CHECKING:
     from lrspec.backends.keras import KerasSchedule
@@ -48,14 +49,12 @@ SCHEDULES: dict[str, type[Schedule]] = {}
 
 _S = TypeVar("_S", bound="Schedule")
 
-_OPS_CACHE: dict[str, Ops] = {}
-
-
 def _ops(name: str) -> Ops:
-    ops = _OPS_CACHE.get(name)
-    if ops is None:
-        ops = _OPS_CACHE[name] = get_ops(name)
-    return ops
+    # No cache dict here: a cache filled during a torch.compile trace would change what
+    # dynamo guards on and cost a recompile on the next call.
+    if name == "python":
+        return _python.OPS
+    return get_ops(name)
 
 
 # --- validation -------------------------------------------------------------------------
@@ -142,6 +141,19 @@ class Schedule:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         SCHEDULES[cls.__name__] = cls
+        validate = cls.__dict__.get("__post_init__")
+        if validate is not None:
+
+            def __post_init__(self: Schedule) -> None:
+                validate(self)
+                self._warm()
+
+            cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+
+    def _warm(self) -> None:
+        """Evaluate once at construction, so the formula's constants are cached before any
+        framework traces the spec (a cache filled inside a trace costs a recompile)."""
+        _math.evaluate(self, _python.OPS.prepare(0, None), _python.OPS)
 
     def __call__(self, step: Any, dtype: Any | None = None) -> Any:
         """The learning rate at ``step``, computed by the framework that owns ``step``.

@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, Protocol
 
 __all__ = [
@@ -145,8 +146,20 @@ def get_ops(name: str) -> Ops:
         module = BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}") from None
-    ops: Ops = importlib.import_module(module).OPS
+    loader = _LOADERS.get(name)
+    ops: Ops = (loader() if loader is not None else importlib.import_module(module)).OPS
     return ops
+
+
+def _load_torch() -> ModuleType:
+    # The first torch step may be evaluated inside torch.compile(fullgraph=True): dynamo
+    # follows an import statement but refuses importlib.import_module.
+    from lrspec.backends import torch
+
+    return torch
+
+
+_LOADERS: dict[str, Callable[[], ModuleType]] = {"torch": _load_torch}
 
 
 def detect(step: Any) -> str:
