@@ -49,6 +49,7 @@ SCHEDULES: dict[str, type[Schedule]] = {}
 
 _S = TypeVar("_S", bound="Schedule")
 
+
 def _ops(name: str) -> Ops:
     # No cache dict here: a cache filled during a torch.compile trace would change what
     # dynamo guards on and cost a recompile on the next call.
