@@ -866,3 +866,17 @@ def test_switch_points_past_2_31(framework, spec, want):
     dtype = "int64" if framework.has_int64 else "uint32"
     got = framework.evaluate(spec, [3 * 10**9 - 1, 3 * 10**9, 3 * 10**9 + 1], dtype)
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", COMPOSED, ids=["wsd", "warmup-cosine", "join3"])
+def test_nested_specs_through_keras_adapter(case):
+    keras = pytest.importorskip("keras")
+    spec = case[0]()
+    schedule = spec.to_keras()
+    optimizer = keras.optimizers.SGD(learning_rate=schedule)
+    config = json.loads(json.dumps(keras.optimizers.serialize(optimizer)))
+    rebuilt = keras.optimizers.deserialize(config)
+    assert lrspec.from_keras(rebuilt._learning_rate) == spec
+    steps = np.array([0, 1, 99, 100, 499, 500, 3500, 4999], np.int64)
+    got = np.asarray(keras.ops.convert_to_numpy(schedule(keras.ops.convert_to_tensor(steps))))
+    np.testing.assert_array_equal(got, spec(steps).astype(np.float32))
