@@ -54,5 +54,12 @@ def test_from_keras():
     theirs = keras.optimizers.schedules.InverseTimeDecay(0.1, 5, 0.5, name="x")
     ours = lrspec.from_keras(theirs)
     assert ours == lrspec.InverseTimeDecay(0.1, 5, 0.5, name="x")
-    with pytest.raises(TypeError):
-        lrspec.from_keras(keras.optimizers.schedules.ExponentialDecay(0.1, 5, 0.5))
+
+
+def test_from_keras_rejects_schedules_it_does_not_know():
+    class Halving(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return 0.1 * 0.5**step
+
+    with pytest.raises(TypeError, match="Halving"):
+        lrspec.from_keras(Halving())
