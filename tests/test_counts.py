@@ -143,12 +143,6 @@ def test_raw_numpy_expression_peak_memory_reference():
     assert ratio <= 2.01
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 5 target missed: the compensated float64 path keeps ~6 full-size "
-    "temporaries alive (peak ~7x the output); evaluating in cache-sized chunks would bring "
-    "it to ~1x (see benchmarks/RESULTS.md)",
-)
 def test_numpy_curve_peak_memory_at_most_twice_the_output():
     spec = lrspec.InverseTimeDecay(0.1, 1.0, 0.5)
     steps = np.arange(10**6)

@@ -20,13 +20,18 @@ Nothing here may break an import of Keras: a registration that fails is a warnin
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    # Only for annotations: importing importlib.abc costs ~25 ms of start-up (it pulls in
+    # importlib.resources, pathlib, tempfile), and the import system needs no ABCs, only
+    # the methods.
+    import importlib.abc
+    import importlib.machinery
 
 __all__ = ["install", "registered"]
 
@@ -78,7 +83,7 @@ def registered() -> bool:
     return _done
 
 
-class _Loader(importlib.abc.Loader):
+class _Loader:
     """Runs the real loader of ``keras``, then registers; anything else is delegated."""
 
     def __init__(self, inner: importlib.abc.Loader) -> None:
@@ -107,7 +112,7 @@ class _Loader(importlib.abc.Loader):
             _import_and_register()
 
 
-class _KerasFinder(importlib.abc.MetaPathFinder):
+class _KerasFinder:
     """Wraps the loader of the top-level ``keras`` package; removed once registered."""
 
     def find_spec(
@@ -129,7 +134,7 @@ class _KerasFinder(importlib.abc.MetaPathFinder):
             spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and not isinstance(spec.loader, _Loader):
-                    spec.loader = _Loader(spec.loader)
+                    spec.loader = cast("importlib.abc.Loader", _Loader(spec.loader))
                 return spec
         return None
 

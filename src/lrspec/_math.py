@@ -129,23 +129,31 @@ def quotient_constants(numerator: Fraction, offset: Fraction) -> tuple[float, fl
     return hi, float((exact - Fraction(hi)) / Fraction(hi)), b
 
 
-def quotient(x: StepView, t: Any, consts: tuple[float, ...], cap: float, ops: Ops) -> Any:
-    """``hi * (1 + k) / (b + t)`` for ``t >= 0``, never above ``cap``.
+def quotient(
+    x: StepView, t: Any, integral: bool, consts: tuple[float, ...], cap: float, ops: Ops
+) -> Any:
+    """``hi * (1 + k) / (b + t)`` for ``t >= 0`` (``integral``: ``t`` holds integers), never
+    above ``cap``.
 
     For a float64 result the rounding of ``b + t`` is recovered exactly (TwoSum) and folded
     in with the numerator's remainder ``k``: what is left is the rounding of one division
-    and of the final sum, so the result is within about 1 ulp, where the plain expression
-    is up to ~2.6 ulp off. A float32 result needs no compensation (the float64 error is
-    far below a float32 ulp).
+    and of the final sum, so the result is within about 1.5 ulp, where the plain expression
+    is up to ~2.6 ulp off. When ``b`` and ``t`` are integers the sum is exact already (below
+    2**53, where a float64 step is exact at all) and only ``k`` needs folding in, if any. A
+    float32 result needs no compensation (the float64 error is far below a float32 ulp).
     """
     hi, k, b = consts
     den = b + t
-    q = ops.div(hi, den) if x.precise else hi / den
-    if x.precise:
-        back = den - b
-        err = (b - (den - back)) + (t - back)  # exact: b + t == den + err
-        q = q + q * (k - err / den)
-    return ops.minimum(q, cap)
+    if not x.precise:
+        return ops.minimum(hi / den, cap)
+    q = ops.div(hi, den)
+    if integral and b.is_integer():
+        if k == 0.0:
+            return q  # correctly rounded, so never above the (representable) cap
+        return ops.minimum(q + q * k, cap)
+    back = den - b
+    err = (b - (den - back)) + (t - back)  # exact: b + t == den + err
+    return ops.minimum(q + q * (k - err / den), cap)
 
 
 def _inverse_time_constants(s: InverseTimeDecay) -> tuple[float, ...]:
@@ -170,20 +178,16 @@ def inverse_time_decay(s: InverseTimeDecay, x: StepView, ops: Ops) -> Any:
     if s.staircase:
         p = floor_ratio(x, float(s.decay_steps), ops)
         if consts[5] > 0:
-            return quotient(x, p, consts[3:6], lr0, ops)
+            return quotient(x, p, True, consts[3:6], lr0, ops)
         return lr0 / (1.0 + rate * p)
     if consts[8] > 0:
-        return quotient(x, x.f, consts[6:9], lr0, ops)
+        return quotient(x, x.f, x.i is not None, consts[6:9], lr0, ops)
     if per_step <= FLOAT32_MAX:
         return lr0 / (1.0 + per_step * x.f)
     return lr0 / (1.0 + rate * (x.f / float(s.decay_steps)))
 
 
 # --- the family: shared helpers -----------------------------------------------------------
-
-_PI = Fraction(
-    Decimal("3.14159265358979323846264338327950288419716939937510582097494459230781640628")
-)
 
 
 def high_ln(value: float) -> Fraction:
@@ -237,14 +241,23 @@ def _series(coefficients: list[Fraction]) -> tuple[float, ...]:
     return tuple(float(c) for c in coefficients)
 
 
-# cos(pi t / 2)**2 = (1 + cos(pi t)) / 2 = 1 + sum_{k>=1} (-1)^k pi^(2k) t^(2k) / (2 (2k)!)
-_COS2 = _series(
-    [Fraction(1)] + [(-1) ** k * _PI ** (2 * k) / (2 * math.factorial(2 * k)) for k in range(1, 14)]
-)
-# sin(pi u / 2)**2 = (1 - cos(pi u)) / 2 = u**2 * sum_{k>=1} (-1)^(k+1) pi^(2k) u^(2k-2) / (2 (2k)!)
-_SIN2 = _series(
-    [(-1) ** (k + 1) * _PI ** (2 * k) / (2 * math.factorial(2 * k)) for k in range(1, 14)]
-)
+def _cosine_series() -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Taylor coefficients of cos(pi t / 2)**2 and sin(pi u / 2)**2 / u**2, each rounded
+    once from 70-digit values; computed on first use (not at import: start-up time)."""
+    global _COS_SIN
+    if _COS_SIN is None:
+        pi = Fraction(Decimal("3.14159265358979323846264338327950288419716939937510582097494459"))
+        # cos(pi t / 2)**2 = (1 + cos(pi t)) / 2 = 1 + sum_{k>=1} (-1)^k pi^2k t^2k / (2 (2k)!)
+        cos2 = [Fraction(1)] + [
+            (-1) ** k * pi ** (2 * k) / (2 * math.factorial(2 * k)) for k in range(1, 14)
+        ]
+        # sin(pi u / 2)**2 = (1 - cos(pi u)) / 2 = u**2 sum_{k>=1} (-1)^(k+1) pi^2k u^(2k-2) / ...
+        sin2 = [(-1) ** (k + 1) * pi ** (2 * k) / (2 * math.factorial(2 * k)) for k in range(1, 14)]
+        _COS_SIN = _series(cos2), _series(sin2)
+    return _COS_SIN
+
+
+_COS_SIN: tuple[tuple[float, ...], tuple[float, ...]] | None = None
 
 
 def _horner(z: Any, coefficients: tuple[float, ...]) -> Any:
@@ -266,7 +279,8 @@ def cosine_weight(done: Any, left: Any, length: Any, ops: Ops) -> Any:
     """
     square = length * length
     uu = (left * left) / square
-    return ops.where(done <= left, _horner((done * done) / square, _COS2), uu * _horner(uu, _SIN2))
+    cos2, sin2 = _COS_SIN or _cosine_series()
+    return ops.where(done <= left, _horner((done * done) / square, cos2), uu * _horner(uu, sin2))
 
 
 def shift(x: StepView, k: int, ops: Ops) -> StepView:

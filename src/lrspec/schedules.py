@@ -1,14 +1,16 @@
 """The schedule specs: immutable, validated at construction, configs that round-trip.
 
-A spec is a frozen dataclass whose fields are exactly its constructor arguments (Keras's
-names and order), so ``get_config()`` is ``dataclasses.asdict``-like and ``from_config`` is
-``cls(**config)``. Calling a spec evaluates its formula (:mod:`lrspec._math`) with the ops of
-the backend that owns the step (:mod:`lrspec.backends`).
+A spec is an immutable record whose fields are exactly its constructor arguments (Keras's
+names and order), declared like a frozen dataclass (annotated class attributes, defaults), so
+``get_config()`` returns the fields and ``from_config`` is ``cls(**config)``. The record
+machinery is :class:`Schedule`'s own rather than ``dataclasses``: generating dataclass
+methods costs ~25 ms of ``import lrspec`` (and ``dataclasses`` imports ``inspect``).
+Calling a spec evaluates its formula (:mod:`lrspec._math`) with the ops of the backend that
+owns the step (:mod:`lrspec.backends`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from collections.abc import Iterable
@@ -19,8 +21,15 @@ from lrspec.backends import Ops, detect, get_ops
 from lrspec.backends import python as _python
 
 if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+
     from lrspec.backends.keras import KerasSchedule
     from lrspec.backends.torch import LRSpecScheduler
+else:
+
+    def dataclass_transform(**_: Any) -> Any:
+        return lambda cls: cls
+
 
 __all__ = [
     "SCHEDULES",
@@ -60,12 +69,26 @@ def _ops(name: str) -> Ops:
 
 # --- validation -------------------------------------------------------------------------
 
+#: how deep serialized schedules may nest (Warmup(Join([...])) is 2)
+MAX_DEPTH = 32
+_depth = 0
+
+
+def brief(value: object) -> str:
+    """``repr(value)``, shortened: errors name the value without echoing a huge input."""
+    import reprlib  # only on the error path
+
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = short.maxlong = 80
+    short.maxlist = short.maxtuple = short.maxdict = 8
+    return short.repr(value)
+
 
 def _number(name: str, value: object) -> int | float:
     """``value`` as a Python int or float: ints, floats, NumPy/ml_dtypes scalars and 0-d
     arrays of any framework are numbers; bools, strings, None and sequences are not."""
     if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a number, got {name}={value!r}")
+        raise TypeError(f"{name} must be a number, got {name}={brief(value)}")
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
@@ -73,17 +96,19 @@ def _number(name: str, value: object) -> int | float:
     shape = getattr(value, "shape", None)
     dtype = str(getattr(value, "dtype", ""))
     if shape is None or tuple(shape) != () or "bool" in dtype or "complex" in dtype:
-        raise TypeError(f"{name} must be a real number, got {name}={value!r}")
+        raise TypeError(f"{name} must be a real number, got {name}={brief(value)}")
     try:
         if "int" in dtype:
             return int(cast(SupportsInt, value))
         return float(cast(SupportsFloat, value))
     except Exception as err:  # e.g. a JAX tracer: not a concrete number
-        raise TypeError(f"{name} must be a concrete number, got {name}={value!r}") from err
+        raise TypeError(f"{name} must be a concrete number, got {name}={brief(value)}") from err
 
 
 def _finite(name: str, value: object) -> int | float:
     number = _number(name, value)
+    if isinstance(number, int) and abs(number) > 2**1023:  # math.isfinite would overflow
+        raise ValueError(f"{name} must be a finite float, got {name}={brief(number)}")
     if not math.isfinite(number):
         raise ValueError(f"{name} must be finite, got {name}={number!r}")
     return number
@@ -121,35 +146,82 @@ def check_steps(name: str, value: object) -> int | float:
 def check_bool(name: str, value: object) -> bool:
     if type(value).__name__ in ("bool", "bool_"):
         return bool(value)
-    raise TypeError(f"{name} must be a bool, got {name}={value!r}")
+    raise TypeError(f"{name} must be a bool, got {name}={brief(value)}")
 
 
 def check_name(name: str, value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise TypeError(f"{name} must be a string, got {name}={value!r}")
+    raise TypeError(f"{name} must be a string, got {name}={brief(value)}")
 
 
 # --- the base class ---------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass_transform(frozen_default=True)
 class Schedule:
     """Base of every spec: evaluation, configs and the framework adapters."""
 
     keras_name: ClassVar[str | None] = None  # the Keras class this spec mirrors, if any
+    #: the constructor arguments, in order, and the defaults of the optional ones
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         SCHEDULES[cls.__name__] = cls
-        validate = cls.__dict__.get("__post_init__")
-        if validate is not None:
+        own = [
+            name
+            # not inspect.get_annotations: importing inspect costs start-up time
+            for name, kind in cls.__dict__.get("__annotations__", {}).items()  # noqa: RUF063
+            if not str(kind).startswith(("ClassVar", "typing.ClassVar"))
+        ]
+        cls._fields = (*cls._fields, *own)
+        cls._defaults = {**cls._defaults, **{n: cls.__dict__[n] for n in own if n in cls.__dict__}}
 
-            def __post_init__(self: Schedule) -> None:
-                validate(self)
-                self._warm()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kind, fields = type(self).__name__, self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{kind}() takes {len(fields)} arguments, got {len(args)}")
+        values = dict(zip(fields, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in fields:
+                raise TypeError(f"{kind}() got an unexpected keyword argument {key!r}")
+            if key in values:
+                raise TypeError(f"{kind}() got multiple values for argument {key!r}")
+            values[key] = value
+        for key in fields:
+            if key not in values:
+                if key not in self._defaults:
+                    raise TypeError(f"{kind}() missing required argument {key!r}")
+                values[key] = self._defaults[key]
+        _freeze(self, **values)
+        self.__post_init__()
+        self._warm()
 
-            cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+    def __post_init__(self) -> None:
+        """Validate (and normalise, with :func:`_freeze`) the arguments."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({args})"
 
     def _warm(self) -> None:
         """Evaluate once at construction, so the formula's constants are cached before any
@@ -168,13 +240,16 @@ class Schedule:
             step = step.value
             name = detect(step)
         ops = _ops(name)
+        run = getattr(ops, "run", None)  # a backend's own evaluation loop (NumPy: chunks)
+        if run is not None:
+            return run(self, step, dtype, _math.evaluate)
         return ops.finish(_math.evaluate(self, ops.prepare(step, dtype), ops), step, dtype)
 
     # configs ---------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, JSON-serializable (Keras's ``get_config``)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {f: getattr(self, f) for f in self._fields}
 
     @classmethod
     def from_config(cls: type[_S], config: dict[str, Any]) -> _S:
@@ -205,7 +280,7 @@ class Schedule:
 
 
 def _freeze(spec: Schedule, **values: Any) -> None:
-    """Store validated values on a frozen dataclass (inside ``__post_init__``)."""
+    """Store (validated) values on an immutable spec."""
     for key, value in values.items():
         object.__setattr__(spec, key, value)
 
@@ -213,7 +288,6 @@ def _freeze(spec: Schedule, **values: Any) -> None:
 # --- the schedules ----------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
 class InverseTimeDecay(Schedule):
     """Inverse time decay, Keras's ``InverseTimeDecay``::
 
@@ -269,11 +343,11 @@ def check_count(name: str, value: object, minimum: int = 0) -> int:
 
 def _sequence(name: str, value: object) -> tuple[Any, ...]:
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
-        raise TypeError(f"{name} must be a list, got {name}={value!r}")
+        raise TypeError(f"{name} must be a list, got {name}={brief(value)}")
     try:
         return tuple(cast("Iterable[Any]", value))
     except TypeError as err:
-        raise TypeError(f"{name} must be a list, got {name}={value!r}") from err
+        raise TypeError(f"{name} must be a list, got {name}={brief(value)}") from err
 
 
 def _nested(name: str, value: object) -> Schedule:
@@ -283,11 +357,10 @@ def _nested(name: str, value: object) -> Schedule:
     if isinstance(value, dict):
         return deserialize(value)
     raise TypeError(
-        f"{name} must be an lrspec schedule or its serialized dict, got {name}={value!r}"
+        f"{name} must be an lrspec schedule or its serialized dict, got {name}={brief(value)}"
     )
 
 
-@dataclasses.dataclass(frozen=True)
 class ExponentialDecay(Schedule):
     """Exponential decay, Keras's ``ExponentialDecay``::
 
@@ -319,7 +392,6 @@ class ExponentialDecay(Schedule):
         )
 
 
-@dataclasses.dataclass(frozen=True)
 class PiecewiseConstantDecay(Schedule):
     """Piecewise constant, Keras's ``PiecewiseConstantDecay``::
 
@@ -366,7 +438,6 @@ class PiecewiseConstantDecay(Schedule):
         return {"boundaries": list(self.boundaries), "values": list(self.values), "name": self.name}
 
 
-@dataclasses.dataclass(frozen=True)
 class PolynomialDecay(Schedule):
     """Polynomial decay, Keras's ``PolynomialDecay``::
 
@@ -400,7 +471,6 @@ class PolynomialDecay(Schedule):
         )
 
 
-@dataclasses.dataclass(frozen=True)
 class CosineDecay(Schedule):
     """Cosine decay with optional linear warmup, Keras's ``CosineDecay``::
 
@@ -437,7 +507,6 @@ class CosineDecay(Schedule):
         )
 
 
-@dataclasses.dataclass(frozen=True)
 class CosineDecayRestarts(Schedule):
     """Cosine decay with warm restarts (SGDR), Keras's ``CosineDecayRestarts``.
 
@@ -477,7 +546,6 @@ class CosineDecayRestarts(Schedule):
         )
 
 
-@dataclasses.dataclass(frozen=True)
 class Constant(Schedule):
     """The same rate at every step.
 
@@ -491,7 +559,6 @@ class Constant(Schedule):
         _freeze(self, learning_rate=check_rate("learning_rate", self.learning_rate))
 
 
-@dataclasses.dataclass(frozen=True)
 class Linear(Schedule):
     """Linear interpolation, optax's ``linear_schedule``::
 
@@ -518,7 +585,6 @@ class Linear(Schedule):
         )
 
 
-@dataclasses.dataclass(frozen=True)
 class InverseSqrt(Schedule):
     """The transformer schedule: linear warmup to ``learning_rate`` at ``warmup_steps``,
     then decay as ``1 / sqrt(step)``::
@@ -551,7 +617,6 @@ class InverseSqrt(Schedule):
         )
 
 
-@dataclasses.dataclass(frozen=True)
 class Warmup(Schedule):
     """Linear warmup into any schedule, which then sees ``step - warmup_steps``::
 
@@ -591,7 +656,6 @@ class Warmup(Schedule):
         }
 
 
-@dataclasses.dataclass(frozen=True)
 class Join(Schedule):
     """Schedules one after another, optax's ``join_schedules``::
 
@@ -660,17 +724,31 @@ def deserialize(data: dict[str, Any]) -> Schedule:
     """The spec described by ``data``: the output of :func:`serialize`, of
     ``keras.optimizers.schedules.serialize``, or of saving ``spec.to_keras()``.
 
-    Only lrspec's own classes are ever built: nothing is imported or evaluated.
+    Only lrspec's own classes are ever built: nothing is imported or evaluated. Errors are
+    ``ValueError``/``TypeError`` naming the offending part (shortened), also for documents
+    nested more than ``MAX_DEPTH`` deep.
     """
+    global _depth
+    if _depth >= MAX_DEPTH:
+        raise ValueError(f"serialized schedules nest at most {MAX_DEPTH} deep")
+    _depth += 1
+    try:
+        return _deserialize(data)
+    finally:
+        _depth -= 1
+
+
+def _deserialize(data: dict[str, Any]) -> Schedule:
     if not isinstance(data, dict):
-        raise TypeError(f"a serialized schedule must be a dict, got {data!r}")
+        raise TypeError(f"a serialized schedule must be a dict, got {brief(data)}")
     class_name = data.get("class_name")
     config = data.get("config")
     module = data.get("module")
     registered = data.get("registered_name")
     if not isinstance(class_name, str) or not isinstance(config, dict):
         raise ValueError(
-            f"a serialized schedule needs a string 'class_name' and a dict 'config', got {data!r}"
+            "a serialized schedule needs a string 'class_name' and a dict 'config', "
+            f"got {brief(data)}"
         )
     if class_name == "KerasSchedule" or (
         isinstance(registered, str) and registered.startswith("lrspec>")
@@ -685,7 +763,7 @@ def deserialize(data: dict[str, Any]) -> Schedule:
         or (module is not None and not keras_side and module != "lrspec")
     ):
         raise ValueError(
-            f"unknown schedule class_name={class_name!r} (module={module!r}); "
+            f"unknown schedule class_name={brief(class_name)} (module={brief(module)}); "
             f"known: {', '.join(sorted(SCHEDULES))}"
         )
     return cls.from_config(config)
