@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Sequence
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, cast
 
+# No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`
+# (benchmarks/bench_import.py); type checkers read the names below.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     # Only for annotations: importing importlib.abc costs ~25 ms of start-up (it pulls in
     # importlib.resources, pathlib, tempfile), and the import system needs no ABCs, only
     # the methods.
     import importlib.abc
     import importlib.machinery
+    from collections.abc import Sequence
+    from types import ModuleType
+    from typing import Any
 
 __all__ = ["install", "registered"]
 
@@ -134,7 +137,7 @@ class _KerasFinder:
             spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and not isinstance(spec.loader, _Loader):
-                    spec.loader = cast("importlib.abc.Loader", _Loader(spec.loader))
+                    spec.loader = _Loader(spec.loader)  # type: ignore[assignment]
                 return spec
         return None
 

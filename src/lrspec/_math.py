@@ -20,14 +20,17 @@ Numeric rules kept here:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, cast
 
 from lrspec.backends import LazyStep
 
+# No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from lrspec.backends import Ops, StepView
     from lrspec.schedules import (
         Constant,
@@ -46,7 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMULAS", "evaluate", "floor_ratio", "formula"]
 
-Formula = Callable[[Any, "StepView", "Ops"], Any]
+if TYPE_CHECKING:
+    Formula = Callable[[Any, StepView, Ops], Any]
 
 #: spec class name -> its formula.
 FORMULAS: dict[str, Formula] = {}
@@ -306,9 +310,9 @@ def shift(x: StepView, k: int, ops: Ops) -> StepView:
                 return ops.where(i >= kk, i - kk, i * 0)
 
         view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
-        return cast("StepView", view)
+        return view  # type: ignore[return-value]
     f = x.f
-    return cast("StepView", LazyStep(lambda: ops.maximum(f - float(k), 0.0), None, x.precise))
+    return LazyStep(lambda: ops.maximum(f - float(k), 0.0), None, x.precise)  # type: ignore[return-value]
 
 
 def before(x: StepView, k: int, ops: Ops) -> Any:

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, SupportsFloat, SupportsInt, TypeVar, cast
 
 from lrspec import _math
-from lrspec.backends import Ops, detect, get_ops
+from lrspec.backends import detect, get_ops
 from lrspec.backends import python as _python
 
+# No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`
+# (benchmarks/bench_import.py); type checkers read the names below.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar
+
     from typing_extensions import dataclass_transform
 
+    from lrspec.backends import Ops
     from lrspec.backends.keras import KerasSchedule
     from lrspec.backends.torch import LRSpecScheduler
 else:
@@ -56,7 +60,8 @@ FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
 #: class name -> spec class; the only classes `deserialize` will ever build.
 SCHEDULES: dict[str, type[Schedule]] = {}
 
-_S = TypeVar("_S", bound="Schedule")
+if TYPE_CHECKING:
+    _S = TypeVar("_S", bound="Schedule")
 
 
 def _ops(name: str) -> Ops:
@@ -99,8 +104,8 @@ def _number(name: str, value: object) -> int | float:
         raise TypeError(f"{name} must be a real number, got {name}={brief(value)}")
     try:
         if "int" in dtype:
-            return int(cast(SupportsInt, value))
-        return float(cast(SupportsFloat, value))
+            return int(value)  # type: ignore[call-overload, no-any-return]
+        return float(value)  # type: ignore[arg-type]
     except Exception as err:  # e.g. a JAX tracer: not a concrete number
         raise TypeError(f"{name} must be a concrete number, got {name}={brief(value)}") from err
 
@@ -345,7 +350,7 @@ def _sequence(name: str, value: object) -> tuple[Any, ...]:
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
         raise TypeError(f"{name} must be a list, got {name}={brief(value)}")
     try:
-        return tuple(cast("Iterable[Any]", value))
+        return tuple(value)  # type: ignore[arg-type]
     except TypeError as err:
         raise TypeError(f"{name} must be a list, got {name}={brief(value)}") from err
 

@@ -9,11 +9,17 @@ the ops object.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
-from collections.abc import Callable
-from types import ModuleType
-from typing import Any, Protocol
+
+# No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`
+# (benchmarks/bench_import.py); type checkers read the names below.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any, Protocol
+else:
+    Protocol = object  # the protocols below only describe; nothing checks them at run time
 
 __all__ = [
     "BACKENDS",
@@ -133,6 +139,8 @@ def available_backends() -> list[str]:
     >>> "numpy" in available_backends()
     True
     """
+    import importlib.util  # here, not at import: it costs ~4 ms of start-up
+
     return [
         name
         for name, req in _REQUIRES.items()

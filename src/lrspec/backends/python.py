@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+
+TYPE_CHECKING = False  # no runtime typing import: start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _View:
