@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,32 +38,6 @@ def run_once(code: str, env: dict[str, str] | None = None) -> tuple[float, float
     if proc.returncode:
         raise RuntimeError(f"python -c {code!r} failed")
     return wall, usage.ru_utime + usage.ru_stime
-
-
-def patched_copy(tmp: Path) -> Path | None:
-    """A copy of the package with the proposed start-up fix applied, or None if the source
-    no longer has the pattern (then the fix, or another, is already in).
-
-    The fix: ``_keras_hook`` subclasses ``importlib.abc.MetaPathFinder`` and ``Loader`` only
-    as documentation; the import system needs just the methods, and ``importlib.abc`` drags
-    in ``importlib.resources``, ``pathlib``, ``tempfile``, ... at every start-up.
-    """
-    import lrspec
-
-    src = Path(lrspec.__file__).parent
-    dst = tmp / "lrspec"
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-    hook = dst / "_keras_hook.py"
-    text = hook.read_text()
-    fixed = (
-        text.replace("import importlib.abc\n", "")
-        .replace("class _Loader(importlib.abc.Loader):", "class _Loader:")
-        .replace("class _KerasFinder(importlib.abc.MetaPathFinder):", "class _KerasFinder:")
-    )
-    if fixed == text:
-        return None
-    hook.write_text(fixed)
-    return tmp
 
 
 def importtime() -> dict[str, tuple[int, int, str]]:
@@ -97,17 +69,18 @@ def main() -> None:
     rounds = 8 if args.quick else 40
     rec = Record("import", "6. `import lrspec`: start-up time and imported modules")
 
-    tmp = Path(tempfile.mkdtemp(prefix="lrspec-import-"))
-    fixed_path = patched_copy(tmp)
+    # pip compiles bytecode when it installs a package; an editable checkout under
+    # PYTHONDONTWRITEBYTECODE would otherwise recompile lrspec's sources at every start.
+    import compileall
+
+    import lrspec
+
+    compileall.compile_dir(str(Path(lrspec.__file__).parent), quiet=1)
+
     alts: dict[str, tuple[str, dict[str, str] | None]] = {
         "pass": ("pass", None),
         "import lrspec": ("import lrspec", None),
     }
-    if fixed_path is not None:
-        env = dict(os.environ, PYTHONPATH=str(fixed_path))
-        check = "import lrspec, sys; assert 'importlib.abc' not in sys.modules, lrspec.__file__"
-        run_once(check, env)
-        alts["fixed"] = ("import lrspec", env)
     for code, env in alts.values():  # warm the OS file cache
         run_once(code, env)
     names = list(alts)
@@ -119,7 +92,6 @@ def main() -> None:
             w, c = run_once(*alts[name])
             wall[name].append(w * 1e3)
             cpu[name].append(c * 1e3)
-    shutil.rmtree(tmp)
 
     def added(times: dict[str, list[float]], name: str) -> dict[str, float]:
         return quantiles([a - b for a, b in zip(times[name], times["pass"], strict=True)])
@@ -141,13 +113,6 @@ def main() -> None:
     rec.measure(
         "same, wall time (includes waiting for a core on this shared machine)", added_wall, "ms"
     )
-    if "fixed" in alts:
-        rec.measure(
-            "same (CPU), with the proposed fix: `_keras_hook` without `importlib.abc` "
-            "(a patched copy of the package, measured in the same rounds)",
-            added(cpu, "fixed"),
-            "ms",
-        )
     base = quantiles(cpu["pass"])
     with_lrspec = quantiles(cpu["import lrspec"])
     rec.measure("`python -c pass`, CPU time", base, "ms")
@@ -193,35 +158,9 @@ def main() -> None:
     )
 
     if added_cpu["median"] >= 30:
-        fixed_note = ""
-        if "fixed" in alts:
-            fixed_note = (
-                f" Measured in the same rounds on a patched copy of the package, that change "
-                f"alone gives {added(cpu, 'fixed')['median']:.0f} ms."
-            )
-        share = {name: cum.get(name, 0.0) / 1e3 for name in cum}
-        share.update(
-            (name, 0.0)
-            for name in ("importlib.abc", "dataclasses", "fractions", "decimal")
-            if name not in share
-        )
         rec.note(
-            "**Why the start-up target is missed.** `-X importtime` (table above) charges "
-            f"{share['importlib.abc']:.0f} ms to `importlib.abc`, imported by "
-            "`src/lrspec/_keras_hook.py` only to subclass `importlib.abc.MetaPathFinder` and "
-            "`importlib.abc.Loader`; it pulls in `importlib.resources`, `pathlib`, "
-            "`tempfile`, ... The import system needs only the methods (`find_spec`, "
-            "`create_module`, `exec_module`): plain classes, with the ABCs named under "
-            "`TYPE_CHECKING` for the annotations, remove that cost." + fixed_note + " Next: "
-            f"`src/lrspec/schedules.py` itself ({own.get('lrspec.schedules', 0) / 1e3:.0f} ms "
-            "of its own code: each `@dataclass` class generates and `exec`s its methods) and "
-            f"`dataclasses` ({share['dataclasses']:.0f} ms, mostly `inspect`); plain classes "
-            "with hand-written `__init__`/`__eq__`/`__repr__` would avoid both. And "
-            "`fractions`/`decimal` "
-            f"({share['fractions']:.0f} + {share['decimal']:.0f} ms) in `src/lrspec/_math.py`, "
-            "needed only when a spec is first evaluated (a function-level import would "
-            "defer them). The machine was heavily loaded during this run (see the load "
-            "average above), which inflates every time here, the bare interpreter's too."
+            "**The start-up target is missed**: the table above shows where the time goes. "
+            "A loaded machine inflates every time here, the bare interpreter's too."
         )
 
     loaded = json.loads(
