@@ -123,10 +123,14 @@ def quotient_constants(numerator: Fraction, offset: Fraction) -> tuple[float, fl
     ``numerator / offset * b`` and split into a float ``hi`` and a relative remainder ``k``,
     so that ``t = 0`` gives exactly ``numerator / offset``.
     """
+    if not 0 < offset <= FLOAT32_MAX:  # e.g. 1 / a subnormal decay_rate: no float holds it
+        return None
     b = float(offset)
-    if not (_is_normal(b) and offset > 0):
+    if not _is_normal(b):
         return None
     exact = numerator / offset * Fraction(b)
+    if not 0 < exact <= FLOAT32_MAX:
+        return None
     hi = float(exact)
     if not _is_normal(hi):
         return None
