@@ -274,6 +274,7 @@ def _read_png(path):
 
 
 def test_plot_writes_a_real_png(tmp_path):
+    pytest.importorskip("matplotlib")  # the plot extra
     out = tmp_path / "lr.png"
     proc = run(
         "plot",

@@ -16,7 +16,6 @@ import textwrap
 import tracemalloc
 
 import numpy as np
-import pytest
 
 import lrspec
 
