@@ -52,15 +52,20 @@ def _keras_ready() -> bool:
 
 def _register() -> bool:
     """Register with a fully imported Keras; ``True`` once done (or hopeless)."""
-    global _done
     if _done:
         return True
     if _busy or not _keras_ready():
         return False
+    _finish()
+    return True
+
+
+def _finish() -> None:
+    """Mark done, remove the finder, register (once)."""
+    global _done
     _done = True
     _uninstall()
     _import_and_register()
-    return True
 
 
 def _import_and_register() -> None:
@@ -108,11 +113,8 @@ class _Loader:
             module.__loader__ = self._inner
         self._inner.exec_module(module)
         # keras is still marked as initialising here, hence no _keras_ready() check
-        global _done
         if not _done:
-            _done = True
-            _uninstall()
-            _import_and_register()
+            _finish()
 
 
 class _KerasFinder:

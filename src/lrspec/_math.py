@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 FORMULAS: dict[str, Formula] = {}
 
 FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
 
 
 def formula(class_name: str) -> Callable[[Formula], Formula]:
@@ -73,20 +74,15 @@ def evaluate(spec: Schedule, x: StepView, ops: Ops) -> Any:
     return FORMULAS[type(spec).__name__](spec, x, ops)
 
 
-def constants(spec: Schedule, make: Callable[[Any], tuple[float, ...]]) -> tuple[float, ...]:
+def constants(spec: Schedule, make: Callable[[Any], tuple[Any, ...]]) -> tuple[Any, ...]:
     """``make(spec)``, computed once per spec object (specs are immutable)."""
-    memo: dict[str, tuple[float, ...]] = spec.__dict__.setdefault("_lrspec_constants", {})
+    memo: dict[str, tuple[Any, ...]] = spec.__dict__.setdefault("_lrspec_constants", {})
     key = make.__name__
     try:
         return memo[key]
     except KeyError:
         memo[key] = value = make(spec)
         return value
-
-
-def exact_ratio(num: float, den: float) -> float:
-    """``num / den`` rounded once from the exact quotient of the two floats."""
-    return float(Fraction(num) / Fraction(den))
 
 
 def floor_ratio(x: StepView, d: float, ops: Ops) -> Any:
@@ -112,7 +108,7 @@ def floor_ratio(x: StepView, d: float, ops: Ops) -> Any:
 
 
 def _is_normal(value: float) -> bool:
-    return 1.1754943508222875e-38 <= value <= FLOAT32_MAX
+    return FLOAT32_TINY <= value <= FLOAT32_MAX
 
 
 def quotient_constants(numerator: Fraction, offset: Fraction) -> tuple[float, float, float] | None:
@@ -164,32 +160,32 @@ def quotient(
     return ops.minimum(q + q * (k - err / den), cap)
 
 
-def _inverse_time_constants(s: InverseTimeDecay) -> tuple[float, ...]:
+def _inverse_time_constants(s: InverseTimeDecay) -> tuple[Any, ...]:
+    """``(lr0, rate, rate / decay_steps, stairs, smooth)``; the last two are the
+    :func:`quotient` constants of each form, or ``None`` (then the direct form is used)."""
     a, d, r = Fraction(s.initial_learning_rate), Fraction(s.decay_steps), Fraction(s.decay_rate)
     if r == 0 or a == 0:
-        return (float(a),)
+        return float(a), 0.0, 0.0, None, None
     # lr = a / (1 + r p) = (a / r) / (1 / r + p)  (staircase: p = floor(step / d))
     #    = (a d / r) / (d / r + step)             (otherwise)
     stairs = quotient_constants(a / r, 1 / r)
     smooth = quotient_constants(a * d / r, d / r)
-    return float(a), float(r), float(r / d), *(stairs or (0.0,) * 3), *(smooth or (0.0,) * 3)
+    return float(a), float(r), float(r / d), stairs, smooth
 
 
 @formula("InverseTimeDecay")
 def inverse_time_decay(s: InverseTimeDecay, x: StepView, ops: Ops) -> Any:
     """``lr0 / (1 + decay_rate * p)``, ``p = step / decay_steps`` (floored if staircase)."""
-    consts = constants(s, _inverse_time_constants)
-    lr0 = consts[0]
-    if len(consts) == 1:
+    lr0, rate, per_step, stairs, smooth = constants(s, _inverse_time_constants)
+    if rate == 0.0 or lr0 == 0.0:
         return ops.full(x, lr0)
-    rate, per_step = consts[1], consts[2]
     if s.staircase:
         p = floor_ratio(x, float(s.decay_steps), ops)
-        if consts[5] > 0:
-            return quotient(x, p, True, consts[3:6], lr0, ops)
+        if stairs is not None:
+            return quotient(x, p, True, stairs, lr0, ops)
         return lr0 / (1.0 + rate * p)
-    if consts[8] > 0:
-        return quotient(x, x.f, x.i is not None, consts[6:9], lr0, ops)
+    if smooth is not None:
+        return quotient(x, x.f, x.i is not None, smooth, lr0, ops)
     if per_step <= FLOAT32_MAX:
         return lr0 / (1.0 + per_step * x.f)
     return lr0 / (1.0 + rate * (x.f / float(s.decay_steps)))
@@ -336,13 +332,6 @@ def at_most(x: StepView, b: float, ops: Ops) -> Any:
             return i < 0
         return i <= ops.int_like(i, k) if k <= ops.int_max else i >= 0
     return x.f <= float(b)
-
-
-def lerp_down(x_num: Any, den: float, delta: float, end: float, ops: Ops) -> Any:
-    """``end + delta * x_num / den``, clamped between ``end`` and ``end + delta``."""
-    value = delta * (x_num / den) + end
-    low, high = (end, end + delta) if delta >= 0 else (end + delta, end)
-    return ops.minimum(ops.maximum(value, low), high)
 
 
 def ramp(x: StepView, start: float | None, peak: float, steps: int, ops: Ops) -> Any:

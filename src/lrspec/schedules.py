@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 FLOAT32_MAX = _math.FLOAT32_MAX
-FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
+FLOAT32_TINY = _math.FLOAT32_TINY
 
 #: class name -> spec class; the only classes `deserialize` will ever build.
 SCHEDULES: dict[str, type[Schedule]] = {}
