@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 import lrspec
-from lrspec import cli
+from lrspec import cli, reference
+from lrspec.cli import parse, tables
 from lrspec.schedules import SCHEDULES
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
@@ -151,10 +152,10 @@ def test_check_passes_for_a_good_schedule():
     proc = run("check", "InverseTimeDecay(0.1, 1.0, 0.5, staircase=True)", "--stop", "3000")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    for backend in cli.installed_variants():
+    for backend in tables.installed_variants():
         (row,) = [line for line in lines if line.split()[:1] == [backend]]
         assert row.split()[-1] == "ok", row
-        assert float(row.split()[2]) <= cli.BOUNDS["rational"]["float32-jax"]
+        assert float(row.split()[2]) <= reference.BOUNDS["rational"]["float32-jax"]
 
 
 def test_check_fails_beyond_the_bound():
@@ -165,7 +166,7 @@ def test_check_fails_beyond_the_bound():
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (row,) = [line for line in proc.stdout.splitlines() if line.startswith("numpy")]
     assert row.split()[-1] == "FAIL"
-    assert 0 < float(row.split()[2]) <= cli.BOUNDS["rational"]["float64"]
+    assert 0 < float(row.split()[2]) <= reference.BOUNDS["rational"]["float64"]
 
 
 def test_check_passes_a_bound_of_zero_where_every_value_is_a_float():
@@ -240,7 +241,7 @@ def test_exact_reference_matches_float64_closed_form(expression, closed_form):
     spec = cli.parse_schedule(expression)
     for k in [0, 1, 2, 3, 4, 5, 9, 10, 11, 15, 16, 17, 20, 21, 29, 30, 31, 50, 99, 100, 101]:
         ref = closed_form(k)
-        got = cli.exact(spec, k)
+        got = reference.exact(spec, k)
         assert isinstance(got, Fraction)
         # the float64 closed forms lose a few digits where 1 + cos(pi t) cancels
         assert abs(float(got) - ref) <= 1e-12 * abs(ref), (k, float(got), ref)
@@ -251,16 +252,16 @@ def test_exact_cosine_is_accurate_where_it_is_tiny():
     # loses ~5 digits there; the reference must not
     spec = cli.parse_schedule("CosineDecay(1.0, 1000000)")
     expected = math.sin(math.pi / 2_000_000) ** 2  # cos(pi t / 2)**2 = sin(pi (1 - t) / 2)**2
-    got = float(cli.exact(spec, 999999))
+    got = float(reference.exact(spec, 999999))
     assert abs(got - expected) <= 4e-16 * expected
 
 
 def test_ulp():
-    assert cli.ulp(Fraction(1), "float64") == Fraction(2) ** -52
-    assert cli.ulp(Fraction(1), "float32") == Fraction(2) ** -23
-    assert cli.ulp(Fraction(3, 4), "float32") == Fraction(2) ** -24
-    assert cli.ulp(Fraction(0.1), "float32") == Fraction(float(np.spacing(np.float32(0.1))))
-    assert cli.ulp(Fraction(0), "float32") == Fraction(2) ** -149
+    assert reference.ulp(Fraction(1), "float64") == Fraction(2) ** -52
+    assert reference.ulp(Fraction(1), "float32") == Fraction(2) ** -23
+    assert reference.ulp(Fraction(3, 4), "float32") == Fraction(2) ** -24
+    assert reference.ulp(Fraction(0.1), "float32") == Fraction(float(np.spacing(np.float32(0.1))))
+    assert reference.ulp(Fraction(0), "float32") == Fraction(2) ** -149
 
 
 # --- plot ------------------------------------------------------------------------------------
@@ -303,7 +304,7 @@ def test_plot_every_backend_to_svg(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert text.lstrip().startswith("<?xml") and "<svg" in text
-    for backend in cli.installed_variants():  # one legend entry per backend
+    for backend in tables.installed_variants():  # one legend entry per backend
         assert f"<!-- {backend} -->" in text  # matplotlib notes each text it draws
 
 
@@ -397,7 +398,7 @@ def test_expression_nests_schedules_and_lists():
         ("InverseTimeDecay(0.1, 1.0, b'x')", "not allowed"),
         ("InverseTimeDecay(0.1, 1.0, 0.5, bogus=1)", "InverseTimeDecay(...)"),
         ("InverseTimeDecay(0.1, 1.0, 0.5, staircase='yes')", "staircase"),
-        ("x" * (cli.MAX_INPUT_CHARS + 1), "limit"),
+        ("x" * (parse.MAX_INPUT_CHARS + 1), "limit"),
         ("InverseTimeDecay(" + "[" * 50 + "]" * 50 + ", 1, 1)", "nested deeper"),
         ("InverseTimeDecay(0.1, 1.0, [" + "0," * 5000 + "])", "syntax nodes"),
     ],
@@ -411,7 +412,7 @@ def test_expression_parser_rejects(text, words):
 
 def test_huge_file_is_refused_unread(tmp_path):
     path = tmp_path / "big.json"
-    path.write_text("{" + " " * (cli.MAX_INPUT_CHARS * 10) + "}")
+    path.write_text("{" + " " * (parse.MAX_INPUT_CHARS * 10) + "}")
     with pytest.raises(cli.UsageError, match="larger than the limit"):
         cli.parse_schedule(str(path))
 

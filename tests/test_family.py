@@ -557,7 +557,7 @@ BAD = [
     ),
     (
         lrspec.CosineDecayRestarts,
-        dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=1.5),
+        dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=-0.5),
         "m_mul",
         ValueError,
     ),

@@ -169,7 +169,7 @@ def load_report(order: str, path: str) -> dict[str, Any]:
 
         report: dict[str, Any] = {
             "frameworks_after_import_lrspec": [m for m in FRAMEWORKS if m in sys.modules],
-            "hook_installed": any(type(f).__name__ == "_KerasFinder" for f in sys.meta_path),
+            "hook_installed": any(type(f).__name__ == "_Finder" for f in sys.meta_path),
         }
         # TensorFlow asks for keras's spec while importing, then imports keras through
         # tf.keras's machinery: the hook must survive both.
@@ -201,7 +201,7 @@ def load_report(order: str, path: str) -> dict[str, Any]:
         report = {}
     model = keras.models.load_model(path)
     schedule = model.optimizer._learning_rate
-    from lrspec.backends.keras import KerasSchedule
+    from lrspec.adapters.keras import KerasSchedule
 
     report.update(
         loaded_via_tf_keras=from_tf,
@@ -407,7 +407,7 @@ SPECS = [
 @pytest.mark.parametrize("kw", SPECS, ids=["seed", "staircase"])
 def test_config_round_trips(keras_tf, kw):
     import lrspec
-    from lrspec.backends.keras import KerasSchedule
+    from lrspec.adapters.keras import KerasSchedule
 
     spec = lrspec.InverseTimeDecay(**kw)
     schedule = spec.to_keras()
@@ -436,7 +436,7 @@ def test_config_round_trips(keras_tf, kw):
 
 
 def test_rejects_what_is_not_a_spec(keras_tf):
-    from lrspec.backends.keras import KerasSchedule
+    from lrspec.adapters.keras import KerasSchedule
 
     with pytest.raises(TypeError, match="spec must be an lrspec schedule"):
         KerasSchedule(keras_tf.optimizers.schedules.InverseTimeDecay(**SEED))
@@ -538,7 +538,7 @@ def test_load_model_without_custom_objects(saved_model, order, tmp_path):
 
     report = _run("load", order, saved_model["path"], cwd=tmp_path)
     assert report["is_ours"], report["schedule_class"]
-    assert report["schedule_class"] == "lrspec.backends.keras.KerasSchedule"
+    assert report["schedule_class"] == "lrspec.adapters.keras.KerasSchedule"
     assert lrspec.deserialize(report["spec"]) == saved_model["spec"]
     assert report["iterations"] == 4
     assert report["steps"] == saved_model["steps"] == list(range(4, 12))
@@ -565,9 +565,9 @@ def test_load_model_without_custom_objects(saved_model, order, tmp_path):
 
 def test_import_lrspec_imports_no_framework():
     code = (
-        "import sys, json, lrspec, lrspec._keras_hook as h; "
+        "import sys, json, lrspec, lrspec.adapters.keras as h; "
         f"print(json.dumps([[m for m in {FRAMEWORKS!r} if m in sys.modules], "
-        "any(type(f).__name__ == '_KerasFinder' for f in sys.meta_path), h.registered()]))"
+        "any(type(f).__name__ == '_Finder' for f in sys.meta_path), h.registered()]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded, hooked, registered = json.loads(out.stdout)

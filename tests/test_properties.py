@@ -113,7 +113,10 @@ def _ramp(peak: L, start: float | None, step: int, w: int) -> L:
 
 
 def peak_rate(spec) -> float:
-    """The largest rate any parameter of the spec names (no schedule exceeds it)."""
+    """The largest rate any parameter of the spec names (no schedule exceeds it); growing
+    restarts (``m_mul > 1``) are capped at float32's max instead."""
+    if getattr(spec, "m_mul", 0) > 1:
+        return float(np.finfo(np.float32).max)
     rates = []
     for field in spec.get_config():  # the constructor arguments
         value = getattr(spec, field)

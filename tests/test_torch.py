@@ -23,7 +23,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import lrspec  # noqa: E402
-from lrspec.backends import torch as torch_backend  # noqa: E402
+from lrspec.adapters import torch as torch_backend  # noqa: E402
 
 SPECS = {
     "smooth": (0.1, 3.0, 0.5, False),
@@ -323,7 +323,7 @@ def test_compile_barrier_fallback_without_private_dynamo_api():
         del ef.set_code_exec_strategy
         from torch._dynamo.testing import CompileCounter
         import lrspec
-        from lrspec.backends import torch as tb
+        from lrspec.adapters import torch as tb
         tb._BLOCK = 8
         model = torch.nn.Linear(3, 1)
         lr = torch.tensor(0.1)

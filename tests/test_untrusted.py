@@ -218,7 +218,7 @@ def test_huge_documents_are_not_echoed_into_the_error(data):
 
 def test_keras_adapter_from_config_refuses_hostile_specs():
     pytest.importorskip("keras")
-    from lrspec.backends.keras import KerasSchedule
+    from lrspec.adapters.keras import KerasSchedule
 
     for data in HOSTILE[:5]:
         with pytest.raises((ValueError, TypeError)):

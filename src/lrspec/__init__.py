@@ -6,13 +6,14 @@ and TensorFlow/Keras.
 >>> s(1)
 0.06666666666666667
 
-Importing lrspec imports no framework; each backend module is loaded the first time a step
-of that framework is evaluated (or an adapter is asked for).
+Importing lrspec imports no framework (and not NumPy); each backend module is loaded the
+first time a step of that framework is evaluated, each adapter when it is asked for.
 """
 
 from __future__ import annotations
 
-from lrspec._keras_hook import install as _install_keras_hook
+from lrspec.adapters.keras import from_keras
+from lrspec.adapters.keras import install as _install_keras_hook
 from lrspec.backends import available_backends
 from lrspec.schedules import (
     Constant,
@@ -28,7 +29,7 @@ from lrspec.schedules import (
     Schedule,
     Warmup,
     deserialize,
-    from_keras,
+    register,
     serialize,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "available_backends",
     "deserialize",
     "from_keras",
+    "register",
     "serialize",
 ]
 

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 import lrspec
-from lrspec.cli import UsageError
+
+UsageError = ValueError  # the command line turns it into one line and exit status 2
 
 __all__ = ["Run", "make_data", "run"]
 

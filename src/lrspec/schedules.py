@@ -1,41 +1,47 @@
-"""The schedule specs: immutable, validated at construction, configs that round-trip.
+"""The specs: frozen dataclasses validated field by field, configs that round-trip.
 
-A spec is an immutable record whose fields are exactly its constructor arguments (Keras's
-names and order), declared like a frozen dataclass (annotated class attributes, defaults), so
-``get_config()`` returns the fields and ``from_config`` is ``cls(**config)``. The record
-machinery is :class:`Schedule`'s own rather than ``dataclasses``: generating dataclass
-methods costs ~25 ms of ``import lrspec`` (and ``dataclasses`` imports ``inspect``).
-Calling a spec evaluates its formula (:mod:`lrspec._math`) with the ops of the backend that
-owns the step (:mod:`lrspec.backends`).
+A spec's fields are exactly its constructor arguments (Keras's names and order), so
+``get_config()`` returns the fields and ``from_config`` is ``cls(**config)``. Each field
+declares its validation (``rate()``, ``length()``, ``flag()``, ...: the per-field table);
+the class statement names the spec's formula (:mod:`lrspec.formulas`) and its exact
+reference (:mod:`lrspec.reference`)::
+
+    @register
+    @dataclass(frozen=True)
+    class InverseTimeDecay(Schedule, formula=formulas.inverse_time_decay,
+                           reference=reference.inverse_time_decay, rational=True):
+        initial_learning_rate: float = rate()
+        ...
+
+Calling a spec evaluates its formula with the ops of the backend that owns the step
+(:mod:`lrspec.backends`). :data:`SCHEDULES`, filled by :func:`register`, is the only list of
+classes that :func:`deserialize` builds, and what the CLI and the tests enumerate.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import MISSING, dataclass, field, fields
 
-from lrspec import _math
-from lrspec.backends import detect, get_ops
-from lrspec.backends import python as _python
+from lrspec import formulas, reference
+from lrspec.backends import get_ops, resolve
+from lrspec.backends.python import OPS as _PYTHON
 
 # No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`
 # (benchmarks/bench_import.py); type checkers read the names below.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, ClassVar, TypeVar
 
-    from typing_extensions import dataclass_transform
+    from lrspec.adapters.torch import LRSpecScheduler
 
-    from lrspec.backends import Ops
-    from lrspec.backends.keras import KerasSchedule
-    from lrspec.backends.torch import LRSpecScheduler
-else:
-
-    def dataclass_transform(**_: Any) -> Any:
-        return lambda cls: cls
-
+    _S = TypeVar("_S", bound="Schedule")
+    _T = TypeVar("_T", bound="type[Schedule]")
 
 __all__ = [
+    "MAX_DEPTH",
     "SCHEDULES",
     "Constant",
     "CosineDecay",
@@ -50,33 +56,22 @@ __all__ = [
     "Schedule",
     "Warmup",
     "deserialize",
-    "from_keras",
+    "register",
     "serialize",
 ]
 
-FLOAT32_MAX = _math.FLOAT32_MAX
-FLOAT32_TINY = _math.FLOAT32_TINY
+FLOAT32_MAX = formulas.FLOAT32_MAX
+FLOAT32_TINY = formulas.FLOAT32_TINY
 
-#: class name -> spec class; the only classes `deserialize` will ever build.
+#: class name -> spec class: the only classes :func:`deserialize` builds (see :func:`register`)
 SCHEDULES: dict[str, type[Schedule]] = {}
-
-if TYPE_CHECKING:
-    _S = TypeVar("_S", bound="Schedule")
-
-
-def _ops(name: str) -> Ops:
-    # No cache dict here: a cache filled during a torch.compile trace would change what
-    # dynamo guards on and cost a recompile on the next call.
-    if name == "python":
-        return _python.OPS
-    return get_ops(name)
-
-
-# --- validation -------------------------------------------------------------------------
 
 #: how deep serialized schedules may nest (Warmup(Join([...])) is 2)
 MAX_DEPTH = 32
 _depth = 0
+
+
+# --- validation: one function per kind of argument ------------------------------------------
 
 
 def brief(value: object) -> str:
@@ -110,7 +105,8 @@ def _number(name: str, value: object) -> int | float:
         raise TypeError(f"{name} must be a concrete number, got {name}={brief(value)}") from err
 
 
-def _finite(name: str, value: object) -> int | float:
+def check_finite(name: str, value: object) -> int | float:
+    """A finite real number."""
     number = _number(name, value)
     if isinstance(number, int) and abs(number) > 2**1023:  # math.isfinite would overflow
         raise ValueError(f"{name} must be a finite float, got {name}={brief(number)}")
@@ -119,26 +115,30 @@ def _finite(name: str, value: object) -> int | float:
     return number
 
 
-def check_rate(name: str, value: object) -> int | float:
-    """A learning rate: finite, >= 0 and representable in float32."""
-    number = _finite(name, value)
+def check_nonnegative(name: str, value: object) -> int | float:
+    """A finite number >= 0."""
+    number = check_finite(name, value)
     if number < 0:
         raise ValueError(f"{name} must be >= 0, got {name}={number!r}")
+    return number
+
+
+def check_rate(name: str, value: object) -> int | float:
+    """A learning rate: finite, >= 0 and representable in float32."""
+    number = check_nonnegative(name, value)
     if number > FLOAT32_MAX:
         raise ValueError(f"{name} must be <= {FLOAT32_MAX!r} (float32 max), got {name}={number!r}")
     return number
 
 
-def check_nonnegative(name: str, value: object) -> int | float:
-    number = _finite(name, value)
-    if number < 0:
-        raise ValueError(f"{name} must be >= 0, got {name}={number!r}")
-    return number
+def check_optional_rate(name: str, value: object) -> int | float | None:
+    """``None`` or a learning rate."""
+    return None if value is None else check_rate(name, value)
 
 
-def check_steps(name: str, value: object) -> int | float:
+def check_length(name: str, value: object) -> int | float:
     """A positive length in steps (finite, > 0, not below the smallest normal float32)."""
-    number = _finite(name, value)
+    number = check_finite(name, value)
     if number <= 0:
         raise ValueError(f"{name} must be > 0, got {name}={number!r}")
     if number < FLOAT32_TINY:
@@ -146,184 +146,6 @@ def check_steps(name: str, value: object) -> int | float:
             f"{name} must be >= {FLOAT32_TINY!r} (smallest normal float32), got {name}={number!r}"
         )
     return number
-
-
-def check_bool(name: str, value: object) -> bool:
-    if type(value).__name__ in ("bool", "bool_"):
-        return bool(value)
-    raise TypeError(f"{name} must be a bool, got {name}={brief(value)}")
-
-
-def check_name(name: str, value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise TypeError(f"{name} must be a string, got {name}={brief(value)}")
-
-
-# --- the base class ---------------------------------------------------------------------
-
-
-@dataclass_transform(frozen_default=True)
-class Schedule:
-    """Base of every spec: evaluation, configs and the framework adapters."""
-
-    keras_name: ClassVar[str | None] = None  # the Keras class this spec mirrors, if any
-    #: the constructor arguments, in order, and the defaults of the optional ones
-    _fields: ClassVar[tuple[str, ...]] = ()
-    _defaults: ClassVar[dict[str, Any]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        SCHEDULES[cls.__name__] = cls
-        own = [
-            name
-            # not inspect.get_annotations: importing inspect costs start-up time
-            for name, kind in cls.__dict__.get("__annotations__", {}).items()  # noqa: RUF063
-            if not str(kind).startswith(("ClassVar", "typing.ClassVar"))
-        ]
-        cls._fields = (*cls._fields, *own)
-        cls._defaults = {**cls._defaults, **{n: cls.__dict__[n] for n in own if n in cls.__dict__}}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kind, fields = type(self).__name__, self._fields
-        if len(args) > len(fields):
-            raise TypeError(f"{kind}() takes {len(fields)} arguments, got {len(args)}")
-        values = dict(zip(fields, args, strict=False))
-        for key, value in kwargs.items():
-            if key not in fields:
-                raise TypeError(f"{kind}() got an unexpected keyword argument {key!r}")
-            if key in values:
-                raise TypeError(f"{kind}() got multiple values for argument {key!r}")
-            values[key] = value
-        for key in fields:
-            if key not in values:
-                if key not in self._defaults:
-                    raise TypeError(f"{kind}() missing required argument {key!r}")
-                values[key] = self._defaults[key]
-        _freeze(self, **values)
-        self.__post_init__()
-        self._warm()
-
-    def __post_init__(self) -> None:
-        """Validate (and normalise, with :func:`_freeze`) the arguments."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable: cannot assign to {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f) for f in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self._values()))
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
-        return f"{type(self).__name__}({args})"
-
-    def _warm(self) -> None:
-        """Evaluate once at construction, so the formula's constants are cached before any
-        framework traces the spec (a cache filled inside a trace costs a recompile)."""
-        _math.evaluate(self, _python.OPS.prepare(0, None), _python.OPS)
-
-    def __call__(self, step: Any, dtype: Any | None = None) -> Any:
-        """The learning rate at ``step``, computed by the framework that owns ``step``.
-
-        A Python number gives a Python float; a NumPy, torch, JAX or TensorFlow array gives
-        an array of the same library, shape and device, in that backend's default float
-        dtype unless ``dtype`` is given.
-        """
-        name = detect(step)
-        if name == "keras":  # a keras.Variable: evaluate its backend tensor
-            step = step.value
-            name = detect(step)
-        ops = _ops(name)
-        run = getattr(ops, "run", None)  # a backend's own evaluation loop (NumPy: chunks)
-        if run is not None:
-            return run(self, step, dtype, _math.evaluate)
-        return ops.finish(_math.evaluate(self, ops.prepare(step, dtype), ops), step, dtype)
-
-    # configs ---------------------------------------------------------------------------
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, JSON-serializable (Keras's ``get_config``)."""
-        return {f: getattr(self, f) for f in self._fields}
-
-    @classmethod
-    def from_config(cls: type[_S], config: dict[str, Any]) -> _S:
-        """``cls(**config)``: the inverse of :meth:`get_config`."""
-        if not isinstance(config, dict):
-            raise TypeError(f"config must be a dict, got config={config!r}")
-        return cls(**config)
-
-    # adapters --------------------------------------------------------------------------
-
-    def to_torch(self, optimizer: Any, **kwargs: Any) -> LRSpecScheduler:
-        """A ``torch.optim.lr_scheduler.LRScheduler`` driving ``optimizer`` by this spec."""
-        from lrspec.backends.torch import LRSpecScheduler
-
-        return LRSpecScheduler(optimizer, self, **kwargs)
-
-    def to_optax(self) -> Any:
-        """An optax schedule ``count -> learning rate`` (jit/vmap/grad-safe)."""
-        from lrspec.backends.jax import to_optax
-
-        return to_optax(self)
-
-    def to_keras(self) -> KerasSchedule:
-        """A ``keras.optimizers.schedules.LearningRateSchedule`` computing this spec."""
-        from lrspec.backends.keras import KerasSchedule
-
-        return KerasSchedule(self)
-
-
-def _freeze(spec: Schedule, **values: Any) -> None:
-    """Store (validated) values on an immutable spec."""
-    for key, value in values.items():
-        object.__setattr__(spec, key, value)
-
-
-# --- the schedules ----------------------------------------------------------------------
-
-
-class InverseTimeDecay(Schedule):
-    """Inverse time decay, Keras's ``InverseTimeDecay``::
-
-        lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps)
-        staircase=True:  step / decay_steps is floored (exactly, for integer steps)
-
-    >>> s = InverseTimeDecay(0.1, decay_steps=1.0, decay_rate=0.5)
-    >>> s(0), s(2)
-    (0.1, 0.05)
-    """
-
-    initial_learning_rate: float
-    decay_steps: float
-    decay_rate: float
-    staircase: bool = False
-    name: str | None = "InverseTimeDecay"
-
-    keras_name: ClassVar[str | None] = "InverseTimeDecay"
-
-    def __post_init__(self) -> None:
-        _freeze(
-            self,
-            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
-            decay_steps=check_steps("decay_steps", self.decay_steps),
-            decay_rate=check_nonnegative("decay_rate", self.decay_rate),
-            staircase=check_bool("staircase", self.staircase),
-            name=check_name("name", self.name),
-        )
-
-
-# --- the family -------------------------------------------------------------------------
 
 
 def check_unit(name: str, value: object) -> int | float:
@@ -336,7 +158,7 @@ def check_unit(name: str, value: object) -> int | float:
 
 def check_count(name: str, value: object, minimum: int = 0) -> int:
     """A whole number of steps (an int, or a float with an integer value), ``>= minimum``."""
-    number = _finite(name, value)
+    number = check_finite(name, value)
     if not float(number).is_integer():
         raise ValueError(f"{name} must be a whole number of steps, got {name}={number!r}")
     if number < minimum:
@@ -346,7 +168,27 @@ def check_count(name: str, value: object, minimum: int = 0) -> int:
     return int(number)
 
 
-def _sequence(name: str, value: object) -> tuple[Any, ...]:
+def check_positive_count(name: str, value: object) -> int:
+    """A whole number of steps >= 1."""
+    return check_count(name, value, 1)
+
+
+def check_flag(name: str, value: object) -> bool:
+    """A bool (Python's or NumPy's)."""
+    if type(value).__name__ in ("bool", "bool_"):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {name}={brief(value)}")
+
+
+def check_label(name: str, value: object) -> str | None:
+    """A name: a string or ``None``."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"{name} must be a string, got {name}={brief(value)}")
+
+
+def check_list(name: str, value: object) -> tuple[Any, ...]:
+    """An ordered sequence (list or tuple, or a 1-d array), as a tuple."""
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
         raise TypeError(f"{name} must be a list, got {name}={brief(value)}")
     try:
@@ -355,7 +197,7 @@ def _sequence(name: str, value: object) -> tuple[Any, ...]:
         raise TypeError(f"{name} must be a list, got {name}={brief(value)}") from err
 
 
-def _nested(name: str, value: object) -> Schedule:
+def check_schedule(name: str, value: object) -> Schedule:
     """A nested schedule: a spec, or its :func:`serialize` dict (only known classes)."""
     if isinstance(value, Schedule):
         return value
@@ -366,7 +208,264 @@ def _nested(name: str, value: object) -> Schedule:
     )
 
 
-class ExponentialDecay(Schedule):
+def check_schedules(name: str, value: object) -> tuple[Schedule, ...]:
+    """A non-empty list of nested schedules."""
+    items = check_list(name, value)
+    if not items:
+        raise ValueError(f"{name} must not be empty, got {name}={list(items)!r}")
+    return tuple(check_schedule(name, s) for s in items)
+
+
+def check_rates(name: str, value: object) -> tuple[int | float, ...]:
+    """A list of learning rates."""
+    return tuple(check_rate(name, v) for v in check_list(name, value))
+
+
+def check_sorted(name: str, items: tuple[Any, ...]) -> tuple[Any, ...]:
+    for low, high in itertools.pairwise(items):
+        if high < low:
+            raise ValueError(f"{name} must be non-decreasing, got {name}={brief(list(items))}")
+    return items
+
+
+def check_boundaries(name: str, value: object) -> tuple[int | float, ...]:
+    """Non-decreasing finite numbers."""
+    return check_sorted(name, tuple(check_finite(name, b) for b in check_list(name, value)))
+
+
+def check_step_boundaries(name: str, value: object) -> tuple[int, ...]:
+    """Non-decreasing whole numbers of steps."""
+    return check_sorted(name, tuple(check_count(name, b) for b in check_list(name, value)))
+
+
+def _arg(check: Callable[[str, Any], Any], default: Any = MISSING) -> Any:
+    """A dataclass field validated by ``check(name, value)``, which returns the stored value."""
+    return field(default=default, metadata={"check": check})
+
+
+# The per-field table: each field of a spec is declared with one of these.
+def rate(default: Any = MISSING) -> Any:
+    """A learning rate (:func:`check_rate`)."""
+    return _arg(check_rate, default)
+
+
+def optional_rate() -> Any:
+    """``None`` or a learning rate."""
+    return _arg(check_optional_rate, None)
+
+
+def length(default: Any = MISSING) -> Any:
+    """A positive number of steps, not necessarily whole."""
+    return _arg(check_length, default)
+
+
+def count(default: Any = MISSING, minimum: int = 0) -> Any:
+    """A whole number of steps ``>= minimum`` (0 or 1)."""
+    return _arg(check_positive_count if minimum else check_count, default)
+
+
+def nonnegative(default: Any = MISSING) -> Any:
+    """A finite number >= 0."""
+    return _arg(check_nonnegative, default)
+
+
+def unit(default: Any = MISSING) -> Any:
+    """A number in [0, 1]."""
+    return _arg(check_unit, default)
+
+
+def flag(default: bool) -> Any:
+    """A bool."""
+    return _arg(check_flag, default)
+
+
+def label(default: str | None) -> Any:
+    """A name (Keras's ``name`` argument)."""
+    return _arg(check_label, default)
+
+
+def arg(check: Callable[[str, Any], Any], default: Any = MISSING) -> Any:
+    """A field with its own check (lists, nested schedules, ranges of its own)."""
+    return _arg(check, default)
+
+
+# --- the base class -------------------------------------------------------------------------
+
+
+class Schedule:
+    """Base of every spec: evaluation, configs and the framework adapters.
+
+    A subclass names its formula and exact reference in its class statement; a subclass of
+    a spec inherits them (it evaluates as its base). Only :func:`register` makes a class
+    known to :func:`deserialize`.
+    """
+
+    #: the formula (:mod:`lrspec.formulas`) and exact reference (:mod:`lrspec.reference`)
+    formula: ClassVar[Callable[..., Any]]
+    reference: ClassVar[Callable[..., Any]]
+    #: the Keras class this spec mirrors, if any
+    keras_name: ClassVar[str | None] = None
+    #: a rational formula (no exp/cos/sqrt/power): the tighter bound of reference.BOUNDS
+    rational: ClassVar[bool] = False
+
+    def __init_subclass__(
+        cls,
+        formula: Callable[..., Any] | None = None,
+        reference: Callable[..., Any] | None = None,
+        keras_name: str | None = None,
+        rational: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if formula is not None:
+            cls.formula = staticmethod(formula)
+        if reference is not None:
+            cls.reference = staticmethod(reference)
+        if keras_name is not None:
+            cls.keras_name = keras_name
+        if rational is not None:
+            cls.rational = rational
+
+    def __post_init__(self) -> None:
+        """Validate (and normalise) each field by its declared check, then the whole."""
+        for f in fields(self):  # type: ignore[arg-type]
+            check = f.metadata.get("check")
+            if check is not None:
+                object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
+        self.validate()
+        # Evaluate once, so that the formula's constants are cached before any framework
+        # traces the spec (a cache filled inside a trace costs a recompile).
+        type(self).formula(self, _PYTHON.prepare(0, None), _PYTHON)
+
+    def validate(self) -> None:
+        """Checks that involve several fields (the single-field ones are declared)."""
+
+    @property
+    def parts(self) -> tuple[Schedule, ...]:
+        """The schedules this one is made of (none, unless it composes others)."""
+        return ()
+
+    def __call__(self, step: Any, dtype: Any | None = None) -> Any:
+        """The learning rate at ``step``, computed by the framework that owns ``step``.
+
+        A Python number gives a Python float; a NumPy, torch, JAX or TensorFlow array gives
+        an array of the same library, shape and device, in that backend's default float
+        dtype unless ``dtype`` is given.
+        """
+        name, step = resolve(step)
+        # No cache dict of ops here: a cache filled during a torch.compile trace would
+        # change what dynamo guards on and cost a recompile on the next call.
+        ops = _PYTHON if name == "python" else get_ops(name)
+        return ops.evaluate(type(self).formula, self, step, dtype)
+
+    # configs ---------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-serializable (Keras's ``get_config``)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_config(cls: type[_S], config: dict[str, Any]) -> _S:
+        """``cls(**config)``: the inverse of :meth:`get_config`."""
+        if not isinstance(config, dict):
+            raise TypeError(f"config must be a dict, got config={brief(config)}")
+        return cls(**config)
+
+    # adapters (the one lazy import upwards: convenience for the modules in lrspec.adapters)
+
+    def to_torch(self, optimizer: Any, **kwargs: Any) -> LRSpecScheduler:
+        """A ``torch.optim.lr_scheduler.LRScheduler`` driving ``optimizer`` by this spec."""
+        from lrspec.adapters.torch import LRSpecScheduler
+
+        return LRSpecScheduler(optimizer, self, **kwargs)
+
+    def to_optax(self) -> Any:
+        """An optax schedule ``count -> learning rate`` (jit/vmap/grad-safe)."""
+        from lrspec.adapters.optax import to_optax
+
+        return to_optax(self)
+
+    def to_keras(self) -> Any:
+        """A ``keras.optimizers.schedules.LearningRateSchedule`` computing this spec."""
+        from lrspec.adapters.keras import to_keras
+
+        return to_keras(self)
+
+    def to_tf_keras(self) -> Any:
+        """A ``tf_keras`` (Keras 2) ``LearningRateSchedule`` computing this spec."""
+        from lrspec.adapters.tf_keras import to_tf_keras
+
+        return to_tf_keras(self)
+
+
+def _plain(value: Any) -> Any:
+    """A config value as JSON has it: tuples as lists, nested specs serialized."""
+    if isinstance(value, Schedule):
+        return serialize(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def register(cls: _T) -> _T:
+    """Make ``cls`` known to :func:`deserialize`, the CLI and the tests (a class decorator).
+
+    ``cls`` must be a :class:`Schedule` dataclass naming its formula and reference. Its name
+    must be new: registering a class under a name that another class holds is an error,
+    so no subclass can replace a built-in.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Schedule)):
+        raise TypeError(f"register takes a Schedule subclass, got {brief(cls)}")
+    for needed in ("formula", "reference"):
+        if not callable(getattr(cls, needed, None)):
+            raise TypeError(f"{cls.__name__} names no {needed}: cannot register it")
+    held = SCHEDULES.get(cls.__name__)
+    if held is not None and held is not cls:
+        raise ValueError(
+            f"a schedule named {cls.__name__!r} is registered already "
+            f"({held.__module__}.{held.__qualname__})"
+        )
+    SCHEDULES[cls.__name__] = cls
+    return cls
+
+
+# --- the schedules ----------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True)
+class InverseTimeDecay(
+    Schedule,
+    formula=formulas.inverse_time_decay,
+    reference=reference.inverse_time_decay,
+    keras_name="InverseTimeDecay",
+    rational=True,
+):
+    """Inverse time decay, Keras's ``InverseTimeDecay``::
+
+        lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps)
+        staircase=True:  step / decay_steps is floored (exactly, for integer steps)
+
+    >>> s = InverseTimeDecay(0.1, decay_steps=1.0, decay_rate=0.5)
+    >>> s(0), s(2)
+    (0.1, 0.05)
+    """
+
+    initial_learning_rate: float = rate()
+    decay_steps: float = length()
+    decay_rate: float = nonnegative()
+    staircase: bool = flag(False)
+    name: str | None = label("InverseTimeDecay")
+
+
+@register
+@dataclass(frozen=True)
+class ExponentialDecay(
+    Schedule,
+    formula=formulas.exponential_decay,
+    reference=reference.exponential_decay,
+    keras_name="ExponentialDecay",
+):
     """Exponential decay, Keras's ``ExponentialDecay``::
 
         lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps)
@@ -378,26 +477,22 @@ class ExponentialDecay(Schedule):
     0.025
     """
 
-    initial_learning_rate: float
-    decay_steps: float
-    decay_rate: float
-    staircase: bool = False
-    name: str | None = "ExponentialDecay"
-
-    keras_name: ClassVar[str | None] = "ExponentialDecay"
-
-    def __post_init__(self) -> None:
-        _freeze(
-            self,
-            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
-            decay_steps=check_steps("decay_steps", self.decay_steps),
-            decay_rate=check_unit("decay_rate", self.decay_rate),
-            staircase=check_bool("staircase", self.staircase),
-            name=check_name("name", self.name),
-        )
+    initial_learning_rate: float = rate()
+    decay_steps: float = length()
+    decay_rate: float = unit()
+    staircase: bool = flag(False)
+    name: str | None = label("ExponentialDecay")
 
 
-class PiecewiseConstantDecay(Schedule):
+@register
+@dataclass(frozen=True)
+class PiecewiseConstantDecay(
+    Schedule,
+    formula=formulas.piecewise_constant_decay,
+    reference=reference.piecewise_constant_decay,
+    keras_name="PiecewiseConstantDecay",
+    rational=True,
+):
     """Piecewise constant, Keras's ``PiecewiseConstantDecay``::
 
         lr(step) = values[0]  for step <= boundaries[0]
@@ -411,39 +506,27 @@ class PiecewiseConstantDecay(Schedule):
     (0.1, 0.01, 0.001)
     """
 
-    boundaries: tuple[float, ...]
-    values: tuple[float, ...]
-    name: str | None = "PiecewiseConstant"
+    boundaries: tuple[float, ...] = arg(check_boundaries)
+    values: tuple[float, ...] = arg(check_rates)
+    name: str | None = label("PiecewiseConstant")
 
-    keras_name: ClassVar[str | None] = "PiecewiseConstantDecay"
-
-    def __post_init__(self) -> None:
-        boundaries = _sequence("boundaries", self.boundaries)
-        values = _sequence("values", self.values)
-        if len(boundaries) != len(values) - 1:
+    def validate(self) -> None:
+        if len(self.boundaries) != len(self.values) - 1:
             raise ValueError(
                 "values must have one more element than boundaries, got "
-                f"boundaries={list(boundaries)!r} (length {len(boundaries)}) and "
-                f"values={list(values)!r} (length {len(values)})"
+                f"boundaries={brief(list(self.boundaries))} (length {len(self.boundaries)}) "
+                f"and values={brief(list(self.values))} (length {len(self.values)})"
             )
-        bounds = tuple(_finite("boundaries", b) for b in boundaries)
-        for low, high in itertools.pairwise(bounds):
-            if high < low:
-                raise ValueError(
-                    f"boundaries must be non-decreasing, got boundaries={list(bounds)!r}"
-                )
-        _freeze(
-            self,
-            boundaries=bounds,
-            values=tuple(check_rate("values", v) for v in values),
-            name=check_name("name", self.name),
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        return {"boundaries": list(self.boundaries), "values": list(self.values), "name": self.name}
 
 
-class PolynomialDecay(Schedule):
+@register
+@dataclass(frozen=True)
+class PolynomialDecay(
+    Schedule,
+    formula=formulas.polynomial_decay,
+    reference=reference.polynomial_decay,
+    keras_name="PolynomialDecay",
+):
     """Polynomial decay, Keras's ``PolynomialDecay``::
 
         p = min(step, decay_steps) / decay_steps
@@ -455,28 +538,22 @@ class PolynomialDecay(Schedule):
     0.05
     """
 
-    initial_learning_rate: float
-    decay_steps: float
-    end_learning_rate: float = 0.0001
-    power: float = 1.0
-    cycle: bool = False
-    name: str | None = "PolynomialDecay"
-
-    keras_name: ClassVar[str | None] = "PolynomialDecay"
-
-    def __post_init__(self) -> None:
-        _freeze(
-            self,
-            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
-            decay_steps=check_steps("decay_steps", self.decay_steps),
-            end_learning_rate=check_rate("end_learning_rate", self.end_learning_rate),
-            power=check_nonnegative("power", self.power),
-            cycle=check_bool("cycle", self.cycle),
-            name=check_name("name", self.name),
-        )
+    initial_learning_rate: float = rate()
+    decay_steps: float = length()
+    end_learning_rate: float = rate(0.0001)
+    power: float = nonnegative(1.0)
+    cycle: bool = flag(False)
+    name: str | None = label("PolynomialDecay")
 
 
-class CosineDecay(Schedule):
+@register
+@dataclass(frozen=True)
+class CosineDecay(
+    Schedule,
+    formula=formulas.cosine_decay,
+    reference=reference.cosine_decay,
+    keras_name="CosineDecay",
+):
     """Cosine decay with optional linear warmup, Keras's ``CosineDecay``::
 
         t = min(step, decay_steps) / decay_steps
@@ -490,29 +567,33 @@ class CosineDecay(Schedule):
     0.05
     """
 
-    initial_learning_rate: float
-    decay_steps: float
-    alpha: float = 0.0
-    name: str | None = "CosineDecay"
-    warmup_target: float | None = None
-    warmup_steps: float = 0
+    initial_learning_rate: float = rate()
+    decay_steps: float = length()
+    alpha: float = unit(0.0)
+    name: str | None = label("CosineDecay")
+    warmup_target: float | None = optional_rate()
+    warmup_steps: float = nonnegative(0)
 
-    keras_name: ClassVar[str | None] = "CosineDecay"
 
-    def __post_init__(self) -> None:
-        target = self.warmup_target
-        _freeze(
-            self,
-            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
-            decay_steps=check_steps("decay_steps", self.decay_steps),
-            alpha=check_unit("alpha", self.alpha),
-            name=check_name("name", self.name),
-            warmup_target=None if target is None else check_rate("warmup_target", target),
-            warmup_steps=check_nonnegative("warmup_steps", self.warmup_steps),
+def check_t_mul(name: str, value: object) -> int | float:
+    """A period growth factor in [1, 2**32]."""
+    number = check_finite(name, value)
+    if not 1 <= number <= 2**32:
+        raise ValueError(
+            f"{name} must be in [1, 2**32] (below 1 the periods shrink to a finite horizon, "
+            f"after which Keras returns NaN), got {name}={number!r}"
         )
+    return number
 
 
-class CosineDecayRestarts(Schedule):
+@register
+@dataclass(frozen=True)
+class CosineDecayRestarts(
+    Schedule,
+    formula=formulas.cosine_decay_restarts,
+    reference=reference.cosine_decay_restarts,
+    keras_name="CosineDecayRestarts",
+):
     """Cosine decay with warm restarts (SGDR), Keras's ``CosineDecayRestarts``.
 
     Period ``k`` (from 0) lasts ``first_decay_steps * t_mul ** k`` steps; within it, at
@@ -520,51 +601,37 @@ class CosineDecayRestarts(Schedule):
 
         lr = initial_learning_rate * ((1 - alpha) * m_mul ** k * (1 + cos(pi t)) / 2 + alpha)
 
-    ``t_mul >= 1`` and ``m_mul`` in [0, 1] (Keras accepts others, which end in NaN or inf).
+    ``t_mul`` lies in [1, 2**32]. ``m_mul`` may exceed 1 (each restart higher than the last,
+    as Keras allows); the rate is then capped at float32's largest value.
 
     >>> s = CosineDecayRestarts(0.1, first_decay_steps=10, t_mul=2.0, m_mul=0.5)
     >>> s(0), s(10), s(30)
     (0.1, 0.05, 0.025)
     """
 
-    initial_learning_rate: float
-    first_decay_steps: float
-    t_mul: float = 2.0
-    m_mul: float = 1.0
-    alpha: float = 0.0
-    name: str | None = "SGDRDecay"
-
-    keras_name: ClassVar[str | None] = "CosineDecayRestarts"
-
-    def __post_init__(self) -> None:
-        t_mul = _finite("t_mul", self.t_mul)
-        if not 1 <= t_mul <= 2**32:
-            raise ValueError(f"t_mul must be in [1, 2**32], got t_mul={t_mul!r}")
-        _freeze(
-            self,
-            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
-            first_decay_steps=check_steps("first_decay_steps", self.first_decay_steps),
-            t_mul=t_mul,
-            m_mul=check_unit("m_mul", self.m_mul),
-            alpha=check_unit("alpha", self.alpha),
-            name=check_name("name", self.name),
-        )
+    initial_learning_rate: float = rate()
+    first_decay_steps: float = length()
+    t_mul: float = arg(check_t_mul, 2.0)
+    m_mul: float = nonnegative(1.0)
+    alpha: float = unit(0.0)
+    name: str | None = label("SGDRDecay")
 
 
-class Constant(Schedule):
+@register
+@dataclass(frozen=True)
+class Constant(Schedule, formula=formulas.constant, reference=reference.constant, rational=True):
     """The same rate at every step.
 
     >>> Constant(0.1)(1000)
     0.1
     """
 
-    learning_rate: float
-
-    def __post_init__(self) -> None:
-        _freeze(self, learning_rate=check_rate("learning_rate", self.learning_rate))
+    learning_rate: float = rate()
 
 
-class Linear(Schedule):
+@register
+@dataclass(frozen=True)
+class Linear(Schedule, formula=formulas.linear, reference=reference.linear):
     """Linear interpolation, optax's ``linear_schedule``::
 
         lr(step) = initial_learning_rate
@@ -577,20 +644,14 @@ class Linear(Schedule):
     0.05
     """
 
-    initial_learning_rate: float
-    end_learning_rate: float
-    transition_steps: float
-
-    def __post_init__(self) -> None:
-        _freeze(
-            self,
-            initial_learning_rate=check_rate("initial_learning_rate", self.initial_learning_rate),
-            end_learning_rate=check_rate("end_learning_rate", self.end_learning_rate),
-            transition_steps=check_steps("transition_steps", self.transition_steps),
-        )
+    initial_learning_rate: float = rate()
+    end_learning_rate: float = rate()
+    transition_steps: float = length()
 
 
-class InverseSqrt(Schedule):
+@register
+@dataclass(frozen=True)
+class InverseSqrt(Schedule, formula=formulas.inverse_sqrt, reference=reference.inverse_sqrt):
     """The transformer schedule: linear warmup to ``learning_rate`` at ``warmup_steps``,
     then decay as ``1 / sqrt(step)``::
 
@@ -606,23 +667,14 @@ class InverseSqrt(Schedule):
     (0.001, 0.0005)
     """
 
-    learning_rate: float
-    warmup_steps: int
-    initial_learning_rate: float | None = None
-
-    def __post_init__(self) -> None:
-        start = self.initial_learning_rate
-        _freeze(
-            self,
-            learning_rate=check_rate("learning_rate", self.learning_rate),
-            warmup_steps=check_count("warmup_steps", self.warmup_steps, 1),
-            initial_learning_rate=None
-            if start is None
-            else check_rate("initial_learning_rate", start),
-        )
+    learning_rate: float = rate()
+    warmup_steps: int = count(minimum=1)
+    initial_learning_rate: float | None = optional_rate()
 
 
-class Warmup(Schedule):
+@register
+@dataclass(frozen=True)
+class Warmup(Schedule, formula=formulas.warmup, reference=reference.warmup):
     """Linear warmup into any schedule, which then sees ``step - warmup_steps``::
 
         lr(step) = ramp(step)                          for step < warmup_steps
@@ -638,30 +690,18 @@ class Warmup(Schedule):
     [0.02, 0.04, 0.06, 0.08, 0.1, 0.1]
     """
 
-    schedule: Schedule
-    warmup_steps: int
-    initial_learning_rate: float | None = None
+    schedule: Schedule = arg(check_schedule)
+    warmup_steps: int = count()
+    initial_learning_rate: float | None = optional_rate()
 
-    def __post_init__(self) -> None:
-        start = self.initial_learning_rate
-        _freeze(
-            self,
-            schedule=_nested("schedule", self.schedule),
-            warmup_steps=check_count("warmup_steps", self.warmup_steps),
-            initial_learning_rate=None
-            if start is None
-            else check_rate("initial_learning_rate", start),
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "schedule": serialize(self.schedule),
-            "warmup_steps": self.warmup_steps,
-            "initial_learning_rate": self.initial_learning_rate,
-        }
+    @property
+    def parts(self) -> tuple[Schedule, ...]:
+        return (self.schedule,)
 
 
-class Join(Schedule):
+@register
+@dataclass(frozen=True)
+class Join(Schedule, formula=formulas.join, reference=reference.join):
     """Schedules one after another, optax's ``join_schedules``::
 
         lr(step) = schedules[0](step)                          for step < boundaries[0]
@@ -672,37 +712,20 @@ class Join(Schedule):
     (0.1, 0.05)
     """
 
-    schedules: tuple[Schedule, ...]
-    boundaries: tuple[int, ...]
+    schedules: tuple[Schedule, ...] = arg(check_schedules)
+    boundaries: tuple[int, ...] = arg(check_step_boundaries)
 
-    def __post_init__(self) -> None:
-        schedules = _sequence("schedules", self.schedules)
-        boundaries = _sequence("boundaries", self.boundaries)
-        if not schedules:
-            raise ValueError(f"schedules must not be empty, got schedules={list(schedules)!r}")
-        if len(boundaries) != len(schedules) - 1:
+    def validate(self) -> None:
+        if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
                 "boundaries must have one element less than schedules, got "
-                f"boundaries={list(boundaries)!r} (length {len(boundaries)}) and "
-                f"{len(schedules)} schedules"
+                f"boundaries={brief(list(self.boundaries))} (length {len(self.boundaries)}) "
+                f"and {len(self.schedules)} schedules"
             )
-        bounds = tuple(check_count("boundaries", b) for b in boundaries)
-        for low, high in itertools.pairwise(bounds):
-            if high < low:
-                raise ValueError(
-                    f"boundaries must be non-decreasing, got boundaries={list(bounds)!r}"
-                )
-        _freeze(
-            self,
-            schedules=tuple(_nested("schedules", s) for s in schedules),
-            boundaries=bounds,
-        )
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "schedules": [serialize(s) for s in self.schedules],
-            "boundaries": list(self.boundaries),
-        }
+    @property
+    def parts(self) -> tuple[Schedule, ...]:
+        return self.schedules
 
 
 # --- serialization ----------------------------------------------------------------------
@@ -713,25 +736,30 @@ _KERAS_MODULES = ("keras.optimizers.schedules", "keras.src.optimizers.schedules"
 def serialize(schedule: Schedule) -> dict[str, Any]:
     """A JSON-able, class-tagged dict: ``{"module", "class_name", "config"}``.
 
+    Only registered classes serialize (a subclass: once :func:`register` ed), so that
+    whatever is written can be read back by :func:`deserialize`.
+
     >>> serialize(InverseTimeDecay(0.1, 1.0, 0.5))["class_name"]
     'InverseTimeDecay'
     """
     if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be an lrspec schedule, got {schedule!r}")
-    return {
-        "module": "lrspec",
-        "class_name": type(schedule).__name__,
-        "config": schedule.get_config(),
-    }
+        raise TypeError(f"schedule must be an lrspec schedule, got {brief(schedule)}")
+    kind = type(schedule)
+    if SCHEDULES.get(kind.__name__) is not kind:
+        raise TypeError(
+            f"{kind.__module__}.{kind.__qualname__} is not registered, so deserialize could not "
+            "rebuild it: decorate it with @lrspec.register (a dataclass under a new name)"
+        )
+    return {"module": "lrspec", "class_name": kind.__name__, "config": schedule.get_config()}
 
 
 def deserialize(data: dict[str, Any]) -> Schedule:
     """The spec described by ``data``: the output of :func:`serialize`, of
     ``keras.optimizers.schedules.serialize``, or of saving ``spec.to_keras()``.
 
-    Only lrspec's own classes are ever built: nothing is imported or evaluated. Errors are
-    ``ValueError``/``TypeError`` naming the offending part (shortened), also for documents
-    nested more than ``MAX_DEPTH`` deep.
+    Only registered classes (:data:`SCHEDULES`) are ever built: nothing is imported or
+    evaluated. Errors are ``ValueError``/``TypeError`` naming the offending part (shortened),
+    also for documents nested more than ``MAX_DEPTH`` deep.
     """
     global _depth
     if _depth >= MAX_DEPTH:
@@ -759,7 +787,9 @@ def _deserialize(data: dict[str, Any]) -> Schedule:
         isinstance(registered, str) and registered.startswith("lrspec>")
     ):
         # what saving spec.to_keras() writes: the wrapped spec, serialized
-        return deserialize(config.get("spec", config))
+        if "spec" not in config:
+            raise ValueError(f"a saved lrspec Keras schedule needs a 'spec', got {brief(data)}")
+        return deserialize(config["spec"])
     cls = SCHEDULES.get(class_name)
     keras_side = isinstance(module, str) and module.startswith(_KERAS_MODULES)
     if (
@@ -772,17 +802,3 @@ def _deserialize(data: dict[str, Any]) -> Schedule:
             f"known: {', '.join(sorted(SCHEDULES))}"
         )
     return cls.from_config(config)
-
-
-def from_keras(schedule: Any) -> Schedule:
-    """The lrspec spec equal to a Keras ``LearningRateSchedule`` object."""
-    spec = getattr(schedule, "spec", None)
-    if isinstance(spec, Schedule):  # our own Keras adapter
-        return spec
-    class_name = type(schedule).__name__
-    cls = SCHEDULES.get(class_name)
-    if cls is None or cls.keras_name != class_name or not hasattr(schedule, "get_config"):
-        raise TypeError(
-            f"cannot convert {type(schedule).__module__}.{class_name} to an lrspec schedule"
-        )
-    return cls.from_config(schedule.get_config())

@@ -1,9 +1,11 @@
-"""Backend registry: which module evaluates a given step, found without importing frameworks.
+"""The lowest layer: each framework's ops, and which of them owns a step.
 
-Each backend module exposes ``OPS``, an object implementing :class:`Ops`. The formulas in
-:mod:`lrspec._math` are written once against that interface; arithmetic operators
-(``+ - * / // %``) are used directly on the backend's arrays, everything else goes through
-the ops object.
+Nothing here imports anything else of lrspec, and nothing here imports a framework to find
+out whether a step is that framework's: detection reads ``type(step)`` and ``sys.modules``
+(a framework that is not imported cannot have made the step).
+
+Adding a backend is one ops module (an :class:`~lrspec.backends.base.Ops` subclass instance
+named ``OPS``) plus one line in :data:`BACKENDS`.
 """
 
 from __future__ import annotations
@@ -11,126 +13,88 @@ from __future__ import annotations
 import importlib
 import sys
 
-# No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`
-# (benchmarks/bench_import.py); type checkers read the names below.
+from lrspec.backends.base import LazyStep, Ops
+
+# No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import ModuleType
-    from typing import Any, Protocol
-else:
-    Protocol = object  # the protocols below only describe; nothing checks them at run time
+    from typing import Any
 
 __all__ = [
     "BACKENDS",
+    "VARIANTS",
+    "Backend",
     "LazyStep",
     "Ops",
-    "StepView",
     "available_backends",
     "detect",
     "get_ops",
+    "resolve",
+    "run_native",
 ]
 
-#: name -> module implementing it. Adding a backend is one module plus one line here.
-BACKENDS: dict[str, str] = {
-    "python": "lrspec.backends.python",
-    "numpy": "lrspec.backends.numpy",
-    "torch": "lrspec.backends.torch",
-    "jax": "lrspec.backends.jax",
-    "tensorflow": "lrspec.backends.tensorflow",
-}
 
-# The framework each backend needs installed (None: always available).
-_REQUIRES: dict[str, str | None] = {
-    "python": None,
-    "numpy": "numpy",
-    "torch": "torch",
-    "jax": "jax",
-    "tensorflow": "tensorflow",
-}
+class Backend:
+    """How to find a backend without importing it.
 
-# Top-level package of ``type(step).__module__`` -> backend name.
-_MODULE_PREFIXES: dict[str, str] = {
-    "numpy": "numpy",
-    "ml_dtypes": "numpy",
-    "torch": "torch",
-    "jax": "jax",
-    "jaxlib": "jax",
-    "tensorflow": "tensorflow",
-    "keras": "keras",
-}
-
-
-class StepView(Protocol):
-    """A step prepared by a backend for the formulas.
-
-    ``f`` is the step as the compute float (float64 where the backend has it), never negative:
-    a wrapped narrow signed counter (int32) is read modulo 2**bits, other negative values
-    (possible only in traced code) are clamped to 0. ``i`` is the same step as a non-negative
-    integer array when the step has an integer dtype, else ``None``. ``precise`` is true when
-    the result will be float64 and computed in float64: formulas then compensate rounding
-    errors that a float32 result would never show.
+    ``module``: the ops module. ``requires``: the framework it needs (``None``: always there).
+    ``types``: dotted names of the array types it owns; subclasses are owned too.
+    ``prefixes``: top-level packages whose types it owns outright (a fast path, no
+    ``isinstance``). ``variants``: the ways the tests and the CLI run it (JAX: with and
+    without x64).
     """
 
-    f: Any
-    i: Any | None
-    precise: bool
-
-
-class LazyStep:
-    """A :class:`StepView` whose float and integer forms are built on first use.
-
-    Formulas that never need the integer form (no staircase) then cost no integer copy.
-    """
-
-    __slots__ = ("_f", "_i", "_make_f", "_make_i", "precise")
+    __slots__ = ("module", "prefixes", "requires", "types", "variants")
 
     def __init__(
-        self, make_f: Callable[[], Any], make_i: Callable[[], Any] | None, precise: bool
+        self,
+        module: str,
+        requires: str | None,
+        types: tuple[str, ...] = (),
+        prefixes: tuple[str, ...] = (),
+        variants: tuple[str, ...] = (),
     ) -> None:
-        self._make_f = make_f
-        self._make_i = make_i
-        self.precise = precise
-        self._f: Any = None
-        self._i: Any = None
-
-    @property
-    def f(self) -> Any:
-        if self._f is None:
-            self._f = self._make_f()
-        return self._f
-
-    @property
-    def i(self) -> Any | None:
-        if self._i is None and self._make_i is not None:
-            self._i = self._make_i()
-        return self._i
+        self.module = module
+        self.requires = requires
+        self.types = types
+        self.prefixes = prefixes
+        self.variants = variants
 
 
-class Ops(Protocol):
-    """What a backend supplies to the formulas in :mod:`lrspec._math`."""
+#: name -> where it lives and what it owns. Adding a backend is one ops module + one line.
+BACKENDS: dict[str, Backend] = {
+    "python": Backend("lrspec.backends.python", None, variants=("python",)),
+    "numpy": Backend(
+        "lrspec.backends.numpy",
+        "numpy",
+        ("numpy.ndarray", "numpy.generic"),
+        ("numpy", "ml_dtypes"),
+        ("numpy",),
+    ),
+    "torch": Backend("lrspec.backends.torch", "torch", ("torch.Tensor",), ("torch",), ("torch",)),
+    "jax": Backend(
+        "lrspec.backends.jax", "jax", ("jax.Array",), ("jax", "jaxlib"), ("jax", "jax-x64")
+    ),
+    "tensorflow": Backend(
+        "lrspec.backends.tensorflow",
+        "tensorflow",
+        ("tensorflow.Tensor", "tensorflow.Variable"),
+        ("tensorflow",),
+        ("tensorflow",),
+    ),
+}
 
-    name: str
-    #: largest integer the backend's integer path holds exactly (2**63-1, or 2**32-1 in
-    #: JAX without x64).
-    int_max: int
+#: Keras variables are read through their backend tensor (``.value``).
+_WRAPPERS = ("keras.Variable",)
 
-    def prepare(self, step: Any, dtype: Any | None) -> StepView: ...
-    def finish(self, value: Any, step: Any, dtype: Any | None) -> Any: ...
-    def to_float(self, x: Any) -> Any: ...
-    def full(self, view: StepView, value: float) -> Any: ...
-    def int_like(self, i: Any, value: int) -> Any: ...
-    def div(self, num: Any, den: Any) -> Any: ...
-    def fmod(self, x: Any, d: float) -> Any: ...
-    def rint(self, x: Any) -> Any: ...
-    def floor(self, x: Any) -> Any: ...
-    def exp(self, x: Any) -> Any: ...
-    def log(self, x: Any) -> Any: ...
-    def cos(self, x: Any) -> Any: ...
-    def sqrt(self, x: Any) -> Any: ...
-    def where(self, cond: Any, x: Any, y: Any) -> Any: ...
-    def minimum(self, x: Any, y: Any) -> Any: ...
-    def maximum(self, x: Any, y: Any) -> Any: ...
+#: top-level package -> backend: the fast path of detection (a plain dict: torch.compile
+#: traces detection, and reads a dict without extra guards)
+_PREFIXES: dict[str, str] = {p: name for name, b in BACKENDS.items() for p in b.prefixes}
+
+#: backend variant (as the tests and the CLI name it) -> backend
+VARIANTS: dict[str, str] = {v: name for name, b in BACKENDS.items() for v in b.variants}
 
 
 def available_backends() -> list[str]:
@@ -143,52 +107,93 @@ def available_backends() -> list[str]:
 
     return [
         name
-        for name, req in _REQUIRES.items()
-        if req is None or req in sys.modules or importlib.util.find_spec(req) is not None
+        for name, b in BACKENDS.items()
+        if b.requires is None
+        or b.requires in sys.modules
+        or importlib.util.find_spec(b.requires) is not None
     ]
 
 
 def get_ops(name: str) -> Ops:
-    """The ops object of backend ``name`` (imports that backend's framework)."""
+    """The ops of backend ``name`` (imports that backend's framework)."""
+    if name == "python":
+        from lrspec.backends.python import OPS
+
+        return OPS
+    if name == "torch":
+        # The first torch step may be evaluated inside torch.compile(fullgraph=True): dynamo
+        # follows an import statement but refuses importlib.import_module.
+        from lrspec.backends.torch import OPS as TORCH
+
+        return TORCH
     try:
-        module = BACKENDS[name]
+        backend = BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}") from None
-    loader = _LOADERS.get(name)
-    ops: Ops = (loader() if loader is not None else importlib.import_module(module)).OPS
+    module: ModuleType = importlib.import_module(backend.module)
+    ops: Ops = module.OPS
     return ops
 
 
-def _load_torch() -> ModuleType:
-    # The first torch step may be evaluated inside torch.compile(fullgraph=True): dynamo
-    # follows an import statement but refuses importlib.import_module.
-    from lrspec.backends import torch
+def _named_type(dotted: str) -> type | None:
+    """The type ``dotted`` names if its module is imported, else ``None`` (no import)."""
+    module, _, attr = dotted.rpartition(".")
+    found = sys.modules.get(module)
+    return getattr(found, attr, None) if found is not None else None
 
-    return torch
 
-
-_LOADERS: dict[str, Callable[[], ModuleType]] = {"torch": _load_torch}
+def _owned(step: Any, names: tuple[str, ...]) -> bool:
+    for dotted in names:
+        kind = _named_type(dotted)
+        if isinstance(kind, type) and isinstance(step, kind):
+            return True
+    return False
 
 
 def detect(step: Any) -> str:
-    """Name of the backend that owns ``step``, from its type alone.
+    """Name of the backend that owns ``step``, from its type alone (subclasses included).
 
     Python ``int``/``float`` -> ``"python"``; NumPy scalars and arrays -> ``"numpy"``; torch
     tensors -> ``"torch"``; jax arrays and tracers -> ``"jax"``; tf tensors and variables ->
-    ``"tensorflow"``; Keras variables -> ``"keras"`` (unwrapped by the caller).
+    ``"tensorflow"``; Keras variables -> the backend of their value.
     """
+    return resolve(step)[0]
+
+
+def resolve(step: Any) -> tuple[str, Any]:
+    """``(backend name, step)``, a Keras variable replaced by its backend tensor."""
     kind = type(step)
+    if kind is int or kind is float:
+        return "python", step
     if kind is bool:
         raise TypeError(f"step must be a number or an array, got a bool: step={step!r}")
-    if kind is int or kind is float:
-        return "python"
     top = kind.__module__.partition(".")[0]
-    name = _MODULE_PREFIXES.get(top)
+    name = _PREFIXES.get(top)
     if name is not None:
-        return name
-    if isinstance(step, (int, float)):  # int/float subclasses (IntEnum, ...)
-        return "python"
+        return name, step
+    if _owned(step, _WRAPPERS):
+        return resolve(step.value)
+    for name, backend in BACKENDS.items():
+        if backend.types and _owned(step, backend.types):
+            return name, step
+    if isinstance(step, (int, float)) and not isinstance(step, bool):  # IntEnum, ...
+        return "python", step
+    what = "a bool" if isinstance(step, bool) else f"{kind.__module__}.{kind.__qualname__}"
+    if top == "keras":  # a symbolic KerasTensor, say: it has no value to evaluate
+        what += " (a Keras object with no concrete value)"
     raise TypeError(
-        "step must be a Python int/float or a NumPy, PyTorch, JAX or TensorFlow array; "
-        f"got {kind.__module__}.{kind.__qualname__}: step={step!r}"
+        "step must be a Python int/float or a NumPy, PyTorch, JAX or TensorFlow array "
+        f"(or a Keras variable); got {what}"
     )
+
+
+def run_native(fn: Callable[[Any], Any], steps: Any, variant: str) -> Any:
+    """``fn`` (a spec) evaluated by backend ``variant`` on ``steps`` (a NumPy array) given as
+    that backend's own array; the result as a NumPy array. The tests and the CLI use it."""
+    try:
+        name = VARIANTS[variant]
+    except KeyError:
+        raise ValueError(f"unknown backend {variant!r}; known: {', '.join(VARIANTS)}") from None
+    ops = get_ops(name)
+    with ops.context(variant):
+        return ops.to_numpy(ops.call(fn, ops.native(steps, variant)))

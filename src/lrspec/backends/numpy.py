@@ -1,17 +1,17 @@
-"""NumPy backend: float64 math on NumPy scalars and arrays (also the tests' float64 path)."""
+"""NumPy backend: float64 math on NumPy scalars and arrays, evaluated in cache-sized chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lrspec.backends import LazyStep
+from lrspec.backends.base import LazyStep, Ops
+
+if TYPE_CHECKING:
+    from lrspec.backends.base import Formula
 
 _CHUNK = 8192  # elements: 64 KiB per float64 temporary
-
-Evaluate = Callable[[Any, LazyStep, Any], Any]
 
 
 def _check(arr: np.ndarray) -> None:
@@ -38,16 +38,16 @@ def _view(arr: np.ndarray, precise: bool) -> LazyStep:
     return LazyStep(lambda: arr.astype(np.float64, copy=False), None, precise)
 
 
-class NumpyOps:
+class NumpyOps(Ops):
     name = "numpy"
-    int_max = 2**63 - 1
+    xp = np
 
     def prepare(self, step: Any, dtype: Any | None) -> LazyStep:
         arr = np.asarray(step)
         _check(arr)
         return _view(arr, _precise(dtype))
 
-    def run(self, spec: Any, step: Any, dtype: Any | None, evaluate: Evaluate) -> Any:
+    def evaluate(self, formula: Formula, spec: Any, step: Any, dtype: Any | None) -> Any:
         """Evaluate a large array in chunks into one output array.
 
         Chunks keep every temporary of the formula small (cache-resident, reused by the
@@ -56,14 +56,14 @@ class NumpyOps:
         """
         arr = np.asarray(step)
         if arr.size <= _CHUNK:
-            return self.finish(evaluate(spec, self.prepare(arr, dtype), self), step, dtype)
+            return self.finish(formula(spec, self.prepare(arr, dtype), self), step, dtype)
         _check(arr)
         precise = _precise(dtype)
         out = np.empty(arr.shape, dtype=np.float64 if dtype is None else dtype)
         flat_in, flat_out = arr.reshape(-1), out.reshape(-1)
         for start in range(0, arr.size, _CHUNK):
             chunk = _view(flat_in[start : start + _CHUNK], precise)
-            flat_out[start : start + _CHUNK] = evaluate(spec, chunk, self)
+            flat_out[start : start + _CHUNK] = formula(spec, chunk, self)
         return out
 
     def finish(self, value: Any, step: Any, dtype: Any | None) -> Any:
@@ -78,41 +78,11 @@ class NumpyOps:
     def full(self, view: Any, value: float) -> Any:
         return np.full(np.shape(view.f), value, dtype=np.float64)
 
-    def int_like(self, i: Any, value: int) -> Any:
-        return value
-
-    def div(self, num: Any, den: Any) -> Any:
-        return num / den
-
-    def fmod(self, x: Any, d: float) -> Any:
-        return np.fmod(x, d)
-
     def rint(self, x: Any) -> Any:
         return np.rint(x)
 
-    def floor(self, x: Any) -> Any:
-        return np.floor(x)
-
-    def exp(self, x: Any) -> Any:
-        return np.exp(x)
-
-    def log(self, x: Any) -> Any:
-        return np.log(x)
-
-    def cos(self, x: Any) -> Any:
-        return np.cos(x)
-
-    def sqrt(self, x: Any) -> Any:
-        return np.sqrt(x)
-
-    def where(self, cond: Any, x: Any, y: Any) -> Any:
-        return np.where(cond, x, y)
-
-    def minimum(self, x: Any, y: Any) -> Any:
-        return np.minimum(x, y)
-
-    def maximum(self, x: Any, y: Any) -> Any:
-        return np.maximum(x, y)
+    def native(self, steps: Any, variant: str) -> Any:
+        return steps
 
 
 OPS = NumpyOps()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 
+from lrspec.backends.base import Ops
+
 TYPE_CHECKING = False  # no runtime typing import: start-up time
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
 class _View:
-    """Eager and cheap: the torch scheduler's float path calls this every step."""
+    """Eager and cheap (a :class:`~lrspec.backends.base.LazyStep` with both forms built)."""
 
     __slots__ = ("f", "i")
     precise = True
@@ -20,19 +23,15 @@ class _View:
         self.i = i
 
 
-def _check_step(step: int | float) -> None:
-    if isinstance(step, float) and not math.isfinite(step):
-        raise ValueError(f"step must be finite, got step={step!r}")
-    if step < 0:
-        raise ValueError(f"step must be >= 0, got step={step!r}")
-
-
-class PythonOps:
+class PythonOps(Ops):
     name = "python"
-    int_max = 2**63 - 1
+    xp = math
 
-    def prepare(self, step: Any, dtype: Any | None) -> _View:
-        _check_step(step)
+    def prepare(self, step: Any, dtype: Any | None) -> Any:
+        if isinstance(step, float) and not math.isfinite(step):
+            raise ValueError(f"step must be finite, got step={step!r}")
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got step={step!r}")
         if isinstance(step, int):
             return _View(float(step), int(step))
         return _View(float(step), None)
@@ -50,32 +49,11 @@ class PythonOps:
     def full(self, view: Any, value: float) -> float:
         return value
 
-    def int_like(self, i: Any, value: int) -> Any:
-        return value
-
-    def div(self, num: Any, den: Any) -> Any:
-        return num / den
-
-    def fmod(self, x: Any, d: float) -> float:
-        return math.fmod(x, d)
-
     def rint(self, x: Any) -> float:
         return float(round(x))
 
     def floor(self, x: Any) -> float:
         return float(math.floor(x))
-
-    def exp(self, x: Any) -> float:
-        return math.exp(x)
-
-    def log(self, x: Any) -> float:
-        return math.log(x)
-
-    def cos(self, x: Any) -> float:
-        return math.cos(x)
-
-    def sqrt(self, x: Any) -> float:
-        return math.sqrt(x)
 
     def where(self, cond: Any, x: Any, y: Any) -> Any:
         return x if cond else y
@@ -85,6 +63,12 @@ class PythonOps:
 
     def maximum(self, x: Any, y: Any) -> Any:
         return x if x >= y else y
+
+    def native(self, steps: Any, variant: str) -> list[int | float]:
+        return [v.item() for v in steps.ravel()]
+
+    def call(self, fn: Callable[[Any], Any], steps: Any) -> list[float]:
+        return [fn(v) for v in steps]
 
 
 OPS = PythonOps()

@@ -6,14 +6,14 @@ from typing import Any
 
 import tensorflow as tf
 
-from lrspec.backends import LazyStep
+from lrspec.backends.base import LazyStep, Ops
 
 _WRAP_BITS = {tf.int8: 8, tf.int16: 16, tf.int32: 32}
 
 
-class TensorFlowOps:
+class TensorFlowOps(Ops):
     name = "tensorflow"
-    int_max = 2**63 - 1
+    xp = tf.math
 
     def prepare(self, step: Any, dtype: Any | None) -> LazyStep:
         step = tf.convert_to_tensor(step)  # also reads a tf.Variable
@@ -41,42 +41,18 @@ class TensorFlowOps:
     def full(self, view: Any, value: float) -> Any:
         return tf.fill(tf.shape(view.f), tf.constant(value, tf.float64))
 
-    def int_like(self, i: Any, value: int) -> Any:
-        return value
-
-    def div(self, num: Any, den: Any) -> Any:
-        return num / den
-
     def fmod(self, x: Any, d: float) -> Any:
         # floormod of non-negative operands is fmod, and TF computes it exactly
         return tf.math.floormod(x, tf.constant(d, x.dtype))
 
-    def rint(self, x: Any) -> Any:
-        return tf.math.round(x)
-
-    def floor(self, x: Any) -> Any:
-        return tf.math.floor(x)
-
-    def exp(self, x: Any) -> Any:
-        return tf.math.exp(x)
-
-    def log(self, x: Any) -> Any:
-        return tf.math.log(x)
-
-    def cos(self, x: Any) -> Any:
-        return tf.math.cos(x)
-
-    def sqrt(self, x: Any) -> Any:
-        return tf.math.sqrt(x)
-
     def where(self, cond: Any, x: Any, y: Any) -> Any:
         return tf.where(cond, x, y)
 
-    def minimum(self, x: Any, y: Any) -> Any:
-        return tf.minimum(x, y)
+    def native(self, steps: Any, variant: str) -> Any:
+        return tf.constant(steps)
 
-    def maximum(self, x: Any, y: Any) -> Any:
-        return tf.maximum(x, y)
+    def to_numpy(self, value: Any) -> Any:
+        return value.numpy()
 
 
 OPS = TensorFlowOps()

@@ -1,11 +1,13 @@
 """Each schedule's formula, written once against the backend ops of :mod:`lrspec.backends`.
 
-A formula takes the spec, a prepared step (:class:`~lrspec.backends.StepView`: the step as a
-non-negative compute float ``x.f`` and, for integer steps, as a non-negative integer ``x.i``)
-and the backend's ops, and returns the learning rate in the compute dtype (float64 wherever
-the backend has it). Spec parameters enter as Python floats, which every backend combines
-with its arrays without changing their dtype. The backend rounds the result once, to the
-output dtype.
+A spec class names its formula (``class InverseTimeDecay(Schedule,
+formula=formulas.inverse_time_decay, ...)``); nothing here knows the spec classes, and
+nothing here is imported by the backends. A formula takes the spec, a prepared step
+(:class:`~lrspec.backends.base.LazyStep`: the step as a non-negative compute float ``x.f``
+and, for integer steps, as a non-negative integer ``x.i``) and the backend's ops, and
+returns the learning rate in the compute dtype (float64 wherever the backend has it). Spec
+parameters enter as Python floats, which every backend combines with its arrays without
+changing their dtype. The backend rounds the result once, to the output dtype.
 
 Numeric rules kept here:
 
@@ -23,7 +25,7 @@ import math
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from lrspec.backends import LazyStep
+from lrspec.backends.base import LazyStep
 
 # No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`.
 TYPE_CHECKING = False
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from lrspec.backends import Ops, StepView
+    from lrspec.backends.base import LazyStep as StepView
+    from lrspec.backends.base import Ops
     from lrspec.schedules import (
         Constant,
         CosineDecay,
@@ -47,31 +50,16 @@ if TYPE_CHECKING:
         Warmup,
     )
 
-__all__ = ["FORMULAS", "evaluate", "floor_ratio", "formula"]
-
-if TYPE_CHECKING:
-    Formula = Callable[[Any, StepView, Ops], Any]
-
-#: spec class name -> its formula.
-FORMULAS: dict[str, Formula] = {}
+__all__ = ["FLOAT32_MAX", "FLOAT32_TINY", "evaluate", "floor_ratio"]
 
 FLOAT32_MAX = 3.4028234663852886e38
 FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
 
 
-def formula(class_name: str) -> Callable[[Formula], Formula]:
-    """Register ``fn`` as the formula of the spec class named ``class_name``."""
-
-    def register(fn: Formula) -> Formula:
-        FORMULAS[class_name] = fn
-        return fn
-
-    return register
-
-
 def evaluate(spec: Schedule, x: StepView, ops: Ops) -> Any:
-    """The learning rate of ``spec`` at the prepared step ``x``, in the compute dtype."""
-    return FORMULAS[type(spec).__name__](spec, x, ops)
+    """The learning rate of ``spec`` at the prepared step ``x``, in the compute dtype: the
+    formula its class names (composite formulas evaluate their parts through this)."""
+    return type(spec).formula(spec, x, ops)
 
 
 def constants(spec: Schedule, make: Callable[[Any], tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -173,7 +161,6 @@ def _inverse_time_constants(s: InverseTimeDecay) -> tuple[Any, ...]:
     return float(a), float(r), float(r / d), stairs, smooth
 
 
-@formula("InverseTimeDecay")
 def inverse_time_decay(s: InverseTimeDecay, x: StepView, ops: Ops) -> Any:
     """``lr0 / (1 + decay_rate * p)``, ``p = step / decay_steps`` (floored if staircase)."""
     lr0, rate, per_step, stairs, smooth = constants(s, _inverse_time_constants)
@@ -310,9 +297,9 @@ def shift(x: StepView, k: int, ops: Ops) -> StepView:
                 return ops.where(i >= kk, i - kk, i * 0)
 
         view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
-        return view  # type: ignore[return-value]
+        return view
     f = x.f
-    return LazyStep(lambda: ops.maximum(f - float(k), 0.0), None, x.precise)  # type: ignore[return-value]
+    return LazyStep(lambda: ops.maximum(f - float(k), 0.0), None, x.precise)
 
 
 def before(x: StepView, k: int, ops: Ops) -> Any:
@@ -374,7 +361,6 @@ def _exponential_constants(s: ExponentialDecay) -> tuple[Any, ...]:
     return float(a), split12(ln), split12(ln / Fraction(s.decay_steps))
 
 
-@formula("ExponentialDecay")
 def exponential_decay(s: ExponentialDecay, x: StepView, ops: Ops) -> Any:
     """``lr0 * decay_rate ** p``, ``p = step / decay_steps`` (floored if staircase)."""
     consts: tuple[Any, ...] = constants(s, _exponential_constants)
@@ -388,7 +374,6 @@ def exponential_decay(s: ExponentialDecay, x: StepView, ops: Ops) -> Any:
     return ops.minimum(lr0 * exp_mul(p, c, ops), lr0)
 
 
-@formula("PiecewiseConstantDecay")
 def piecewise_constant_decay(s: PiecewiseConstantDecay, x: StepView, ops: Ops) -> Any:
     """``values[k]`` for ``boundaries[k-1] < step <= boundaries[k]`` (exact for integer steps)."""
     out = ops.full(x, float(s.values[-1]))
@@ -411,7 +396,6 @@ def _between(value: Any, a: float, b: float, ops: Ops) -> Any:
     return ops.minimum(ops.maximum(value, min(a, b)), max(a, b))
 
 
-@formula("PolynomialDecay")
 def polynomial_decay(s: PolynomialDecay, x: StepView, ops: Ops) -> Any:
     """``(lr0 - end) * (1 - p) ** power + end``, ``p = min(step, decay_steps) / decay_steps``.
 
@@ -447,7 +431,6 @@ def _cosine_constants(s: CosineDecay) -> tuple[float, ...]:
     return float(a), float(peak), float(peak * (1 - alpha)), float(peak * alpha)
 
 
-@formula("CosineDecay")
 def cosine_decay(s: CosineDecay, x: StepView, ops: Ops) -> Any:
     """``peak * ((1 - alpha) * (1 + cos(pi t)) / 2 + alpha)``, ``t = min(step, d) / d``.
 
@@ -469,7 +452,7 @@ def cosine_decay(s: CosineDecay, x: StepView, ops: Ops) -> Any:
 def _restart_constants(s: CosineDecayRestarts) -> tuple[Any, ...]:
     a, alpha = Fraction(s.initial_learning_rate), Fraction(s.alpha)
     m, tm, first = float(s.m_mul), float(s.t_mul), float(s.first_decay_steps)
-    m_split = split12(high_ln(m)) if 0 < m < 1 else (0.0, 0.0)
+    m_split = split12(high_ln(m)) if 0 < m != 1 else (0.0, 0.0)
     if tm == 1:
         return float(a * (1 - alpha)), float(a * alpha), m_split, 0, ()
     # the last period index any step below 2**64 can reach: t_mul ** i <= 1 + 2**64 (t - 1) / d
@@ -489,7 +472,6 @@ def _int_power(i: Any, powers: tuple[float, ...], ops: Ops) -> Any:
     return out
 
 
-@formula("CosineDecayRestarts")
 def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
     """SGDR: period ``k`` lasts ``first_decay_steps * t_mul ** k`` steps and its cosine
     starts from ``m_mul ** k``; ``lr0 * ((1 - alpha) m_mul**k (1 + cos(pi t)) / 2 + alpha)``.
@@ -526,18 +508,23 @@ def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
     m = float(s.m_mul)
     if m == 0:
         weight = ops.where(k > 0.5, weight * 0.0, weight)
-    elif m != 1:
+    elif m < 1:
         weight = weight * exp_mul(k, m_split, ops)
+    elif m > 1:
+        # Growing restarts (Keras allows them): m**k stays below 2**1000 (finite in float64;
+        # float32 may reach inf, never inf * 0), and the rate is capped at float32's max.
+        k = ops.minimum(k, math.floor(1000 * math.log(2) / math.log(m)))
+        grown = weight * exp_mul(k, m_split, ops)
+        weight = ops.where(weight > 0.0, grown, weight)
+        return ops.minimum(scale * weight + floor_, FLOAT32_MAX)
     return ops.minimum(scale * weight + floor_, scale + floor_)
 
 
-@formula("Constant")
 def constant(s: Constant, x: StepView, ops: Ops) -> Any:
     """``learning_rate`` at every step."""
     return ops.full(x, float(s.learning_rate))
 
 
-@formula("Linear")
 def linear(s: Linear, x: StepView, ops: Ops) -> Any:
     """``end + (initial - end) * max(transition_steps - step, 0) / transition_steps``
     (``initial + (end - initial) * min(step, transition_steps) / transition_steps`` rising)."""
@@ -554,7 +541,6 @@ def _peak(s: Warmup) -> tuple[float, ...]:
     return (float(s.schedule(0)),)
 
 
-@formula("InverseSqrt")
 def inverse_sqrt(s: InverseSqrt, x: StepView, ops: Ops) -> Any:
     """Warmup (as :class:`~lrspec.Warmup`) to ``learning_rate`` at ``warmup_steps``, then
     ``learning_rate * sqrt(warmup_steps / step)``."""
@@ -563,7 +549,6 @@ def inverse_sqrt(s: InverseSqrt, x: StepView, ops: Ops) -> Any:
     return ops.where(before(x, w, ops), ramp(x, s.initial_learning_rate, peak, w, ops), decay)
 
 
-@formula("Warmup")
 def warmup(s: Warmup, x: StepView, ops: Ops) -> Any:
     """The ramp of :func:`ramp` below ``warmup_steps``, then ``schedule(step - warmup_steps)``."""
     w = int(s.warmup_steps)
@@ -575,7 +560,6 @@ def warmup(s: Warmup, x: StepView, ops: Ops) -> Any:
     return ops.where(before(x, w, ops), ramp(x, start, peak, w, ops), inner)
 
 
-@formula("Join")
 def join(s: Join, x: StepView, ops: Ops) -> Any:
     """optax's ``join_schedules``: ``schedules[k](step - boundaries[k-1])`` from that boundary."""
     out = evaluate(s.schedules[0], x, ops)

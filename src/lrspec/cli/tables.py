@@ -1,0 +1,86 @@
+"""Running a spec on each backend for the command line, and laying out the results."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from lrspec.backends import VARIANTS, available_backends, run_native
+from lrspec.cli.parse import UsageError, message
+from lrspec.reference import ulp
+from lrspec.schedules import Schedule
+
+__all__ = ["evaluate", "format_value", "installed_variants", "render", "worst"]
+
+_FORMATS = {"float32": (24, -126), "float64": (53, -1022)}  # (precision, min exponent)
+_LONG = np.longdouble
+# x87 extended precision (64-bit mantissa) where the platform has it: differences of close
+# numbers are then exact enough to measure float64 ulps without Fractions
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63
+
+
+def _ld(x: Fraction) -> Any:
+    return _LONG(x.numerator) / _LONG(x.denominator)
+
+
+def installed_variants() -> list[str]:
+    """The backends to run (``jax`` also as ``jax-x64``), in registry order."""
+    found = set(available_backends())
+    return [v for v, backend in VARIANTS.items() if backend in found]
+
+
+def evaluate(spec: Schedule, steps: np.ndarray, variant: str) -> tuple[np.ndarray, str]:
+    """``spec`` at ``steps``, computed by backend ``variant`` from a native array of the
+    steps; returned as a NumPy array of the result's own dtype, and that dtype's name."""
+    try:
+        out = np.asarray(run_native(spec, steps, variant))
+    except (TypeError, ValueError, OverflowError) as err:
+        raise UsageError(f"{variant}: {message(err)}") from None
+    return out, out.dtype.name
+
+
+def format_value(value: float, dtype: str) -> str:
+    return str(np.float32(value)) if dtype == "float32" else repr(float(value))
+
+
+def worst(out: np.ndarray, exact_values: list[Fraction], dtype: str) -> tuple[float, float, int]:
+    """The largest difference from the exact values in ``dtype`` ulp and relative, and the
+    index where the ulp difference is largest."""
+    if _EXTENDED and all(np.isfinite(out)):
+        # Vectorized in long double: the exact values there are off by 2**-64 relative, a
+        # 2**-11 fraction of a float64 ulp, and the differences of such close numbers are exact.
+        refs = np.array([_ld(v) for v in exact_values], dtype=_LONG)
+        diffs = np.abs(out.astype(_LONG) - refs)
+        precision, min_exp = _FORMATS[dtype]
+        _, exp = np.frexp(np.abs(refs))  # |ref| = m * 2**exp, 0.5 <= m < 1
+        units = np.ldexp(_LONG(1), np.maximum(exp - 1, min_exp) - precision + 1)
+        in_ulp = diffs / units
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(refs != 0, diffs / np.abs(refs), np.where(diffs == 0, 0, np.inf))
+        k = int(np.argmax(in_ulp))
+        return float(in_ulp[k]), float(rel.max()), k
+    worst_ulp, worst_rel, at = Fraction(0), 0.0, 0
+    for k, value in enumerate(out.tolist()):
+        ref = exact_values[k]
+        diff = abs(Fraction(value) - ref)
+        if diff == 0:
+            continue
+        if diff / ulp(ref, dtype) > worst_ulp:
+            worst_ulp, at = diff / ulp(ref, dtype), k
+        worst_rel = max(worst_rel, float(diff / abs(ref)) if ref else math.inf)
+    return float(worst_ulp), worst_rel, at
+
+
+def render(rows: list[list[str]] | list[tuple[str, ...]], right: bool = False) -> str:
+    """Rows of cells as aligned text, a rule under the header row."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [c.rjust(w) if right else c.ljust(w) for c, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths).rstrip())
+    return "\n".join(lines)
