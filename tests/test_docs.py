@@ -1,8 +1,9 @@
-"""The README's Python examples run, so they cannot rot.
+"""The Python examples of README.md and of every page of docs/ run, so they cannot rot.
 
-Every fenced ``python`` block of README.md is executed; a block that imports a framework is
-skipped only where that framework is not installed. Blocks run in order and share a namespace
-per document, as a reader pasting them into one session would.
+Every fenced ``python`` block is executed, in a fresh namespace and a temporary working
+directory (examples may write files); a block that imports a framework is skipped only
+where that framework is not installed. The recipes page (trainers: Hugging Face, Lightning,
+Flax, Keras) is run by tests/test_recipes.py with the same machinery.
 """
 
 from __future__ import annotations
@@ -13,26 +14,68 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAMEWORKS = ("torch", "jax", "optax", "keras", "tensorflow")
-BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+# modules a block may import that are not always installed (module -> also needed)
+OPTIONAL = {
+    "torch": (),
+    "jax": (),
+    "optax": (),
+    "keras": (),
+    "tensorflow": (),
+    "tf_keras": (),
+    "matplotlib": (),
+    "transformers": ("accelerate",),  # Trainer needs accelerate
+    "pytorch_lightning": (),
+    "lightning": (),
+    "flax": (),
+    "timm": (),
+}
+RECIPES = "docs/recipes.md"
+PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 
 
-def _blocks(doc: str) -> list[str]:
+def blocks(doc: str) -> list[str]:
     return BLOCK.findall((ROOT / doc).read_text())
 
 
-def _needs(code: str) -> list[str]:
-    return [name for name in FRAMEWORKS if re.search(rf"^\s*(import|from) {name}\b", code, re.M)]
+def needs(code: str) -> list[str]:
+    found = [m for m in OPTIONAL if re.search(rf"^\s*(import|from) {m}\b", code, re.M)]
+    return [*found, *(extra for m in found for extra in OPTIONAL[m])]
 
 
-@pytest.mark.parametrize("index", range(len(_blocks("README.md"))))
-def test_readme_example_runs(index, tmp_path, monkeypatch):
-    code = _blocks("README.md")[index]
-    for module in _needs(code):
+def run_block(doc: str, index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = blocks(doc)[index]
+    for module in needs(code):
         pytest.importorskip(module)
-    monkeypatch.chdir(tmp_path)  # examples may write files
-    exec(compile(code, f"README.md[python block {index}]", "exec"), {"__name__": "__readme__"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # nothing is downloaded
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    exec(compile(code, f"{doc}[python block {index}]", "exec"), {"__name__": "__docs__"})
+
+
+CASES = [(doc, i) for doc in PAGES if doc != RECIPES for i in range(len(blocks(doc)))]
+
+
+@pytest.mark.parametrize(("doc", "index"), CASES, ids=[f"{d}[{i}]" for d, i in CASES])
+def test_example_runs(doc, index, tmp_path, monkeypatch):
+    run_block(doc, index, tmp_path, monkeypatch)
 
 
 def test_readme_has_examples():
-    assert len(_blocks("README.md")) >= 4
+    assert len(blocks("README.md")) >= 4
+
+
+def test_every_page_with_examples_is_run():
+    pages_with_code = {doc for doc in PAGES if blocks(doc)}
+    assert pages_with_code <= {doc for doc, _ in CASES} | {RECIPES}
+    assert {"docs/torch.md", "docs/composing.md", "docs/recipes.md"} <= pages_with_code
+
+
+def test_blocks_are_only_python_or_shell_or_text():
+    """A block in another language (or unlabelled) would silently escape the tests."""
+    for doc in PAGES:
+        for lang in re.findall(r"^```(\S*)", (ROOT / doc).read_text(), re.M):
+            assert lang in ("python", "bash", "console", "text", "toml", "yaml", "json", ""), (
+                doc,
+                lang,
+            )
