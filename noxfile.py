@@ -94,7 +94,7 @@ def site_packages(env: Path) -> list[Path]:
     ]
 
 
-def share_files(env: Path, others: list[Path], min_size: int = 1 << 16) -> None:
+def share_files(env: Path, others: list[Path], min_size: int = 1 << 13) -> None:
     """Hard-link each file of env's site-packages that another environment holds byte for
     byte at the same path. pip replaces files rather than writing into them, so the
     environments stay independent; a file that cannot be linked is left as it is."""
@@ -212,7 +212,7 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site into site/; --strict: a broken link or reference fails."""
     python = all_env(session)
-    session.env.update(TEST_ENV)
+    session.env.update(TEST_ENV, NO_MKDOCS_2_WARNING="1")  # Material's end-of-life banner
     session.run(python, "-m", "mkdocs", "build", "--strict", *session.posargs, external=True)
 
 
