@@ -1,18 +1,20 @@
-"""Shared fixtures: one ``backend`` parameter per installed backend, so every failure names
+"""Shared fixtures: one ``backend`` parameter per backend variant (the registry in
+:mod:`lrspec.backends` lists them: a new backend needs no edit here), so every failure names
 its backend."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
-ALL = ["python", "numpy", "torch", "jax", "jax-x64", "tensorflow"]
-TENSOR = ["torch", "jax", "jax-x64", "tensorflow"]
+from lrspec.backends import BACKENDS, VARIANTS, get_ops, run_native
+
+ALL = list(VARIANTS)
+#: the backends with compiled/traced code and wrapped counters (not Python, not NumPy)
+TENSOR = [v for v in ALL if VARIANTS[v] not in ("python", "numpy")]
 
 # nox's per-backend sessions set this, so each backend's tests run once, in its own session
 _ONLY = os.environ.get("LRSPEC_TEST_BACKENDS", "")
@@ -30,12 +32,11 @@ class Backend:
         if name == "none":
             pytest.skip("backend tested in its own nox session")
         self.name = name
-        self.framework = name.removesuffix("-x64")
+        self.framework = VARIANTS[name]
         self.x64 = name.endswith("-x64")
+        requires = BACKENDS[self.framework].requires
         self.module = (
-            pytest.importorskip(self.framework)
-            if self.framework in ("torch", "jax", "tensorflow")
-            else None
+            pytest.importorskip(self.framework) if requires not in (None, "numpy") else None
         )
 
     #: dtype of results: float64 for Python/NumPy, float32 elsewhere
@@ -48,41 +49,17 @@ class Backend:
     def has_int64(self) -> bool:
         return self.framework != "jax" or self.x64
 
-    @contextlib.contextmanager
-    def context(self) -> Iterator[None]:
-        if self.framework == "jax":
-            import jax
-
-            with jax.enable_x64(self.x64):
-                yield
-        else:
-            yield
+    def context(self) -> Any:
+        """The context this variant evaluates under (JAX: x64 on or off)."""
+        return get_ops(self.framework).context(self.name)
 
     def steps(self, values: Any, dtype: str = "int64") -> Any:
-        arr = np.asarray(values, dtype=dtype)
-        if self.framework == "python":
-            return [v.item() for v in arr.ravel()]
-        if self.framework == "numpy":
-            return arr
-        if self.framework == "torch":
-            import torch
-
-            return torch.from_numpy(arr)
-        if self.framework == "jax":
-            import jax.numpy as jnp
-
-            return jnp.asarray(arr)
-        import tensorflow as tf
-
-        return tf.constant(arr)
+        """``values`` as this backend's own steps."""
+        return get_ops(self.framework).native(np.asarray(values, dtype=dtype), self.name)
 
     def evaluate(self, spec: Any, values: Any, dtype: str = "int64") -> np.ndarray:
         """``spec`` at each step, evaluated natively, as a NumPy array."""
-        with self.context():
-            steps = self.steps(values, dtype)
-            if self.framework == "python":
-                return np.array([spec(v) for v in steps], dtype=np.float64)
-            return self.to_numpy(spec(steps))
+        return np.asarray(run_native(spec, np.asarray(values, dtype=dtype), self.name))
 
     @staticmethod
     def to_numpy(x: Any) -> np.ndarray:

@@ -1,14 +1,19 @@
-"""Properties over random valid specs of every schedule class (hypothesis), bad-argument
-fuzzing of every argument, and huge/odd steps in traced code for the whole family.
+"""Properties over random valid specs of every registered schedule class (hypothesis),
+bad-argument fuzzing of every argument, and huge/odd steps in traced code for the family.
 
-The oracle is written here, in extended precision (``np.longdouble``), from the schedules'
-documented formulas; nothing in it comes from lrspec.
+The oracle is the one exact reference of each schedule (:mod:`lrspec.reference`, independent
+of the formulas); the bounds are :data:`lrspec.reference.BOUNDS`. Strategies come from each
+class's declared fields (:func:`strategy_for`), or from :data:`SPECIAL` where a class has
+constraints across fields; a registered class with neither fails
+``test_every_schedule_class_has_a_strategy_and_a_reference``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -17,99 +22,32 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrspec
+from lrspec import reference, schedules
 from lrspec.schedules import SCHEDULES
 
 L = np.longdouble
-PI = np.arccos(L(-1))
 
-# Reproducible in CI: the same examples on every run, no deadline (first calls compile).
+# CI: the same few examples on every run, no deadline (first calls compile). `nox -s fuzz`
+# (LRSPEC_HYPOTHESIS_PROFILE=fuzz) draws many more, and new ones each run.
+FUZZ = os.environ.get("LRSPEC_HYPOTHESIS_PROFILE") == "fuzz"
 PROPERTY = settings(
-    max_examples=12,
+    max_examples=int(os.environ.get("LRSPEC_FUZZ_EXAMPLES", "2000")) if FUZZ else 12,
     deadline=None,
-    derandomize=True,
+    derandomize=not FUZZ,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-# --- the oracle -------------------------------------------------------------------------
-
-
-def _ratio(step: int, d: float, floor: bool) -> L:
-    if floor:  # exact floor of an integer step over a float, in integers
-        n, m = float(d).as_integer_ratio()
-        return L((step * m) // n)
-    return L(step) / L(d)
-
 
 def oracle(spec, step: int) -> L:
-    """``spec(step)`` for an integer step >= 0, in extended precision."""
-    kind = type(spec).__name__
-    c = spec
-    if kind == "InverseTimeDecay":
-        return L(c.initial_learning_rate) / (
-            1 + L(c.decay_rate) * _ratio(step, c.decay_steps, c.staircase)
-        )
-    if kind == "ExponentialDecay":
-        return L(c.initial_learning_rate) * L(c.decay_rate) ** _ratio(
-            step, c.decay_steps, c.staircase
-        )
-    if kind == "PiecewiseConstantDecay":
-        return L(c.values[sum(1 for b in c.boundaries if step > b)])
-    if kind == "PolynomialDecay":
-        a, e, d = L(c.initial_learning_rate), L(c.end_learning_rate), L(c.decay_steps)
-        if c.cycle:
-            d = d * max(1, math.ceil(step / c.decay_steps))
-            p = L(step) / d
-        else:
-            p = L(min(step, c.decay_steps)) / d
-        return (a - e) * (1 - p) ** L(c.power) + e
-    if kind == "CosineDecay":
-        peak = L(c.initial_learning_rate)
-        if c.warmup_target is not None:
-            w = c.warmup_steps
-            if step < w:
-                return peak + (L(c.warmup_target) - peak) * L(step) / L(w)
-            peak, step = L(c.warmup_target), step - w
-        t = L(min(step, c.decay_steps)) / L(c.decay_steps)
-        alpha = L(c.alpha)
-        return peak * ((1 - alpha) * (1 + np.cos(PI * t)) / 2 + alpha)
-    if kind == "CosineDecayRestarts":
-        first, t_mul = L(c.first_decay_steps), L(c.t_mul)
-        if c.t_mul == 1.0:  # equal periods: the index is an exact floor
-            i = int(Fraction(step) // Fraction(c.first_decay_steps))
-            start, length = L(i) * first, first
-        else:  # geometric periods: a logarithmic number of them
-            i, start, length = 0, L(0), first
-            while L(step) >= start + length:
-                start, length, i = start + length, length * t_mul, i + 1
-        t = (L(step) - start) / length
-        alpha = L(c.alpha)
-        cosine = L(c.m_mul) ** i * (1 + np.cos(PI * t)) / 2
-        return L(c.initial_learning_rate) * ((1 - alpha) * cosine + alpha)
-    if kind == "Constant":
-        return L(c.learning_rate)
-    if kind == "Linear":
-        a, e = L(c.initial_learning_rate), L(c.end_learning_rate)
-        return a + (e - a) * L(min(step, c.transition_steps)) / L(c.transition_steps)
-    if kind == "InverseSqrt":
-        w, peak = c.warmup_steps, L(c.learning_rate)
-        if step >= w:
-            return peak * np.sqrt(L(w) / L(step))
-        return _ramp(peak, c.initial_learning_rate, step, w)
-    if kind == "Warmup":
-        if step >= c.warmup_steps:
-            return oracle(c.schedule, step - c.warmup_steps)
-        return _ramp(oracle(c.schedule, 0), c.initial_learning_rate, step, c.warmup_steps)
-    if kind == "Join":
-        k = sum(1 for b in c.boundaries if step >= b)
-        offset = c.boundaries[k - 1] if k else 0
-        return oracle(c.schedules[k], step - offset)
-    raise AssertionError(f"no oracle for {kind}")
-
-
-def _ramp(peak: L, start: float | None, step: int, w: int) -> L:
-    if start is None:
-        return peak * L(step + 1) / L(w + 1)
-    return L(start) + (peak - L(start)) * L(step) / L(w)
+    """``spec(step)`` from the one exact reference (:mod:`lrspec.reference`), as a long
+    double (whose rounding is a thousandth of a float64 ulp where it is x87 extended)."""
+    value = reference.exact(spec, step)
+    if value == 0:
+        return L(0)
+    # 63 significant bits, exactly (a uint64), scaled by a power of two
+    e = value.numerator.bit_length() - value.denominator.bit_length()
+    mantissa = round(value * Fraction(2) ** (63 - e))
+    return np.ldexp(L(np.uint64(mantissa)), e - 63)
 
 
 def peak_rate(spec) -> float:
@@ -154,7 +92,35 @@ def _piecewise():
     )
 
 
-SIMPLE = {
+#: strategies for the arguments each field check accepts (the per-field table of
+#: lrspec.schedules), used to build a strategy for any registered class
+BY_CHECK = {
+    schedules.check_rate: rate,
+    schedules.check_optional_rate: st.none() | rate,
+    schedules.check_length: length,
+    schedules.check_count: count,
+    schedules.check_positive_count: st.integers(1, 10**4),
+    schedules.check_nonnegative: st.floats(0.0, 10.0, allow_subnormal=False),
+    schedules.check_unit: unit,
+    schedules.check_flag: st.booleans(),
+    schedules.check_label: st.none() | st.text(max_size=8),
+    schedules.check_t_mul: st.sampled_from([1.0, 1.5, 2.0]),
+}
+
+
+def strategy_for(cls):
+    """Random valid specs of ``cls``, drawn field by field from its declared checks."""
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        check = f.metadata.get("check")
+        if check not in BY_CHECK:
+            raise LookupError(f"{cls.__name__}.{f.name}: no strategy for its check {check!r}")
+        kwargs[f.name] = BY_CHECK[check]
+    return st.builds(cls, **kwargs)
+
+
+#: classes whose arguments constrain each other, or whose ranges are narrowed on purpose
+SPECIAL = {
     "InverseTimeDecay": st.builds(
         lrspec.InverseTimeDecay,
         rate,
@@ -183,34 +149,26 @@ SIMPLE = {
         m_mul=unit,
         alpha=unit,
     ),
-    "Constant": st.builds(lrspec.Constant, rate),
-    "Linear": st.builds(lrspec.Linear, rate, rate, length),
-    "InverseSqrt": st.builds(
-        lrspec.InverseSqrt,
-        rate,
-        st.integers(1, 10**4),
-        initial_learning_rate=st.none() | rate,
-    ),
 }
 _inner = st.sampled_from(["InverseTimeDecay", "CosineDecay", "Constant", "Linear"]).flatmap(
-    SIMPLE.__getitem__
+    lambda name: SPECIAL[name] if name in SPECIAL else strategy_for(SCHEDULES[name])
 )
-STRATEGIES = {
-    **SIMPLE,
-    "Warmup": st.builds(lrspec.Warmup, _inner, count, initial_learning_rate=st.none() | rate),
-    "Join": st.builds(
-        lambda ss, b: lrspec.Join(ss, [b]), st.lists(_inner, min_size=2, max_size=2), count
-    ),
-}
-
-#: documented accuracy, in ulps of the result's dtype (DESIGN.md; docs for the family)
-STRICT = {"float32": 1.0, "jax-f32": 3.0, "float64": 2.0}  # InverseTimeDecay
-FAMILY = {"float32": 1.0, "jax-f32": 8.0, "float64": 6.0}
+SPECIAL["Warmup"] = st.builds(lrspec.Warmup, _inner, count, initial_learning_rate=st.none() | rate)
+SPECIAL["Join"] = st.builds(
+    lambda ss, b: lrspec.Join(ss, [b]), st.lists(_inner, min_size=2, max_size=2), count
+)
 
 
-def test_every_schedule_class_has_a_strategy_and_an_oracle():
-    """A schedule added to lrspec without one here would go untested by these properties."""
-    assert set(SCHEDULES) <= set(STRATEGIES)
+def strategy(name: str):
+    return SPECIAL[name] if name in SPECIAL else strategy_for(SCHEDULES[name])
+
+
+def test_every_schedule_class_has_a_strategy_and_a_reference():
+    """A registered schedule without either would go untested by these properties."""
+    for name, cls in SCHEDULES.items():
+        strategy(name)  # LookupError: a field check with no strategy
+        assert callable(getattr(cls, "reference", None)), name
+        assert callable(getattr(cls, "formula", None)), name
 
 
 def _ulp(x: np.ndarray, dtype) -> np.ndarray:
@@ -219,10 +177,15 @@ def _ulp(x: np.ndarray, dtype) -> np.ndarray:
     return np.exp2(np.floor(np.log2(x)) - info.nmant)
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
 def test_random_specs_and_steps_match_the_oracle(backend, name):
     """Random valid specs at random steps: within the documented bound of the exact value;
     never NaN, inf, negative, or above the spec's largest rate."""
+    check_random_specs(backend, name)
+
+
+def check_random_specs(backend, name: str) -> None:
+    """The property above for one registered class (tests/test_registry.py reuses it)."""
     if name not in SCHEDULES:
         pytest.fail(f"{name} is not an lrspec schedule")
     jax_f32 = backend.framework == "jax" and not backend.x64
@@ -231,12 +194,11 @@ def test_random_specs_and_steps_match_the_oracle(backend, name):
         top = 2**24  # float32 steps are exact integers only up to 2**24
     dtype = "int64" if backend.has_int64 else "int32"
     out = backend.out_dtype
-    key = "jax-f32" if jax_f32 else ("float64" if out == np.float64 else "float32")
-    bound = (STRICT if name == "InverseTimeDecay" else FAMILY)[key]
+    key = "float32-jax" if jax_f32 else ("float64" if out == np.float64 else "float32")
 
     @PROPERTY
     @given(
-        spec=STRATEGIES[name],
+        spec=strategy(name),
         steps=st.lists(
             st.one_of(st.integers(0, 3000), st.integers(0, top)), min_size=1, max_size=6
         ),
@@ -247,6 +209,7 @@ def test_random_specs_and_steps_match_the_oracle(backend, name):
         assert np.all(got <= out(peak_rate(spec))), (got, peak_rate(spec))
         exact = np.array([oracle(spec, s) for s in steps], dtype=L)
         err = np.abs(got.astype(L) - exact)
+        bound = reference.bound(spec, key)
         if name == "InverseTimeDecay":
             allowed = bound * _ulp(exact, out)
         else:  # rates that cancel (cosine ends, rising ramps) err in ulps of the peak

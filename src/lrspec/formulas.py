@@ -31,24 +31,25 @@ from lrspec.backends.base import LazyStep
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, TypeAlias
 
     from lrspec.backends.base import LazyStep as StepView
     from lrspec.backends.base import Ops
-    from lrspec.schedules import (
-        Constant,
-        CosineDecay,
-        CosineDecayRestarts,
-        ExponentialDecay,
-        InverseSqrt,
-        InverseTimeDecay,
-        Join,
-        Linear,
-        PiecewiseConstantDecay,
-        PolynomialDecay,
-        Schedule,
-        Warmup,
-    )
+
+    # The specs live in the layer above (lrspec.schedules), which is not imported here, not
+    # even for type checking: a formula reads the fields its spec class declares.
+    Schedule: TypeAlias = Any
+    Constant: TypeAlias = Any
+    CosineDecay: TypeAlias = Any
+    CosineDecayRestarts: TypeAlias = Any
+    ExponentialDecay: TypeAlias = Any
+    InverseSqrt: TypeAlias = Any
+    InverseTimeDecay: TypeAlias = Any
+    Join: TypeAlias = Any
+    Linear: TypeAlias = Any
+    PiecewiseConstantDecay: TypeAlias = Any
+    PolynomialDecay: TypeAlias = Any
+    Warmup: TypeAlias = Any
 
 __all__ = ["FLOAT32_MAX", "FLOAT32_TINY", "evaluate", "floor_ratio"]
 

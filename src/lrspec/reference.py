@@ -24,7 +24,7 @@ TYPE_CHECKING = False  # no runtime typing import: start-up time
 if TYPE_CHECKING:
     from typing import Any
 
-    from lrspec.schedules import Schedule
+    Schedule = Any  # the specs (lrspec.schedules) are the layer above: not imported here
 
 __all__ = ["BOUNDS", "FLOAT32_MAX", "bound", "bounds_for", "exact", "ulp"]
 
@@ -91,14 +91,23 @@ def _fr(x: Decimal) -> Fraction:
 
 
 def power(base: Fraction, p: Fraction) -> Fraction:
-    """``base ** p`` for ``base >= 0``: exact for small integer ``p``, else to 50 digits."""
+    """``base ** p`` for ``base >= 0``: exact for small integer ``p``, else to 50 digits.
+
+    A power below 1e-400 is 0 and one above 1e400 is 1e400: far outside every float's range
+    either way (and exact fractions of them would have millions of digits).
+    """
     if base == 0:
         return Fraction(0) if p > 0 else Fraction(1)
     if p.denominator == 1 and abs(p.numerator) <= 64:
         return base**p.numerator
     with localcontext() as ctx:
         ctx.prec = _DIGITS + 10
-        return _fr((_dec(p) * _dec(base).ln()).exp())
+        exponent = _dec(p) * _dec(base).ln()  # of e
+        if exponent < -921:  # e**-921 < 1e-400
+            return Fraction(0)
+        if exponent > 921:
+            return Fraction(10) ** 400
+        return _fr(exponent.exp())
 
 
 def sqrt(x: Fraction) -> Fraction:
