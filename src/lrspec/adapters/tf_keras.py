@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lrspec.adapters.keras import REGISTERED_NAME
 from lrspec.schedules import Schedule, brief, deserialize, serialize
 
 if TYPE_CHECKING:
     from types import ModuleType
 
 __all__ = ["schedule_class", "to_tf_keras"]  # and TfKerasSchedule, built on first access
+
+#: the name Keras 3's registry knows lrspec's schedule by, too (lrspec.adapters.keras)
+REGISTERED_NAME = "lrspec>KerasSchedule"
 
 _CLASS: list[type] = []
 
