@@ -135,7 +135,7 @@ class Record:
         note: str = "",
         value: float | int | str | None = None,
     ) -> None:
-        """A target of the issue: the measured value (``stats`` median and IQR, or a plain
+        """A target: the measured value (``stats`` median and IQR, or a plain
         ``value`` for counts), the target as text and whether it is met (None: not
         measured)."""
         self.data["targets"].append(

@@ -1,4 +1,4 @@
-"""4. Keras/TensorFlow: ``model.fit`` epoch time of the seed example with ``spec.to_keras()``
+"""4. Keras/TensorFlow: ``model.fit`` epoch time of the InverseTimeDecay example with ``spec.to_keras()``
 vs Keras's own ``InverseTimeDecay``; traces of the train step counted.
 """
 
@@ -50,7 +50,7 @@ def main() -> None:
     # one thread per pool: on a shared 2-core machine, oversubscribed pools add bursts
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    rec = Record("keras", "4. Keras/TensorFlow: `model.fit` of the seed example")
+    rec = Record("keras", "4. Keras/TensorFlow: `model.fit` of the InverseTimeDecay example")
     rng = np.random.default_rng(0)
     data = rng.normal(size=(SAMPLES, FEATURES)).astype("float32")
     labels = rng.integers(0, CLASSES, size=SAMPLES)
@@ -127,7 +127,7 @@ def main() -> None:
             ]
         )
     rec.table(
-        f"Seed example: Dense(64, relu) + Dense({CLASSES}, softmax), SGD, "
+        f"The example: Dense(64, relu) + Dense({CLASSES}, softmax), SGD, "
         f"sparse_categorical_crossentropy, {SAMPLES} samples x {FEATURES} features, batch "
         f"{BATCH}; {rounds} interleaved rounds of one epoch each (Keras backend: "
         f"{keras.backend.backend()})",
