@@ -217,3 +217,19 @@ def test_only_the_lazy_adapter_methods_import_upwards_from_the_specs():
 
 def test_the_demo_does_not_import_the_cli():
     assert not {m for m in _imports(SRC / "demo.py") if m.startswith("lrspec.cli")}
+
+
+def test_the_docs_bounds_table_is_reference_bounds():
+    """docs/cli.md shows the one table of bounds: its numbers are reference.BOUNDS."""
+    text = (SRC.parent.parent / "docs" / "cli.md").read_text()
+    rows = {
+        "float32 (": "float32",
+        "float32, JAX without x64": "float32-jax",
+        "float64 (": "float64",
+    }
+    for start, kind in rows.items():
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"| {start}"))
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        shown = [float(c.removesuffix(" ulp")) for c in cells[1:3]]
+        want = [reference.BOUNDS["rational"][kind], reference.BOUNDS["transcendental"][kind]]
+        assert shown == want, (line, want)
