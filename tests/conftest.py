@@ -44,6 +44,13 @@ class Backend:
     def out_dtype(self) -> type:
         return np.float64 if self.framework in ("python", "numpy") else np.float32
 
+    #: the row of ``lrspec.reference.BOUNDS`` that holds for results of this backend
+    @property
+    def kind(self) -> str:
+        if self.framework == "jax" and not self.x64:
+            return "float32-jax"  # float32 throughout
+        return "float64" if self.out_dtype == np.float64 else "float32"
+
     #: whether integer counters can be int64 here
     @property
     def has_int64(self) -> bool:

@@ -1,79 +1,109 @@
-"""Independent references for the tests: exact rationals and extended-precision closed forms.
+"""Measuring against the one exact reference (:mod:`lrspec.reference`): no formulas here.
 
-Nothing here imports lrspec: the formulas are written again, from Keras's documentation.
+Every expected learning rate in the tests is ``reference.exact(spec, step)`` (a Fraction),
+taken as the nearest float64 (:func:`exact_float`), as a long double (:func:`exact_long`,
+whose rounding is a thousandth of a float64 ulp where it is x87 extended), or compared in
+Fractions (:func:`ulp_error_exact`). Bounds come from ``reference.bound`` / ``BOUNDS``.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterable
 from fractions import Fraction
+from functools import cache
+from typing import Any
 
 import numpy as np
+
+from lrspec import reference
 
 LONG = np.longdouble
 HAVE_EXTENDED = np.finfo(LONG).nmant >= 63
 
 
-def inverse_time_exact(
-    a: float, d: float, r: float, staircase: bool, step: int | float
-) -> Fraction:
-    """``a / (1 + r * p)``, ``p = step / d`` (floored when staircase), exactly."""
-    p = Fraction(step) / Fraction(d)
-    if staircase:
-        p = Fraction(math.floor(p))
-    return Fraction(a) / (1 + Fraction(r) * p)
+def to_long(value: Fraction) -> np.longdouble:
+    """``value`` as a long double: 63 significant bits, exactly (a uint64), scaled by a power
+    of two (as ``tests/test_properties.py::oracle``)."""
+    if value == 0:
+        return LONG(0)
+    e = value.numerator.bit_length() - value.denominator.bit_length()
+    mantissa = round(value * Fraction(2) ** (63 - e))
+    return np.ldexp(LONG(np.uint64(mantissa)), e - 63)
 
 
-def inverse_time_long(
-    a: float, d: float, r: float, staircase: bool, steps: np.ndarray
-) -> np.ndarray:
-    """The same closed form in extended precision (x87: 64-bit mantissa), vectorized.
+@cache
+def _exact(spec: Any, step: int | float) -> Fraction:
+    return reference.exact(spec, step)
 
-    Its error is a few units of 2**-64 relative: thousandths of a float64 ulp. Integer steps
-    are floored with integer arithmetic when ``d`` is an integer.
-    """
+
+def exact(spec: Any, step: Any) -> Fraction:
+    """``reference.exact`` of a Python or NumPy step (cached: many tests share steps)."""
+    step = step.item() if isinstance(step, np.generic) else step
+    return _exact(spec, step)
+
+
+def exact_float(spec: Any, step: Any) -> float:
+    """The float64 nearest to the exact rate (``Fraction.__float__`` rounds correctly)."""
+    return float(exact(spec, step))
+
+
+def exact_floats(spec: Any, steps: Iterable[Any]) -> np.ndarray:
+    return np.array([exact_float(spec, s) for s in np.asarray(steps).ravel()], np.float64)
+
+
+def exact_long(spec: Any, steps: Iterable[Any]) -> np.ndarray:
+    """The exact rates at ``steps`` as long doubles, in the shape of ``steps``."""
     s = np.asarray(steps)
-    if staircase:
-        if float(d).is_integer() and s.dtype.kind in "iu":
-            p = (s // int(d)).astype(LONG)
-        else:
-            p = np.array(
-                [
-                    math.floor(Fraction(int(v) if s.dtype.kind in "iu" else float(v)) / Fraction(d))
-                    for v in s.ravel()
-                ],
-                dtype=LONG,
-            ).reshape(s.shape)
-    else:
-        p = s.astype(LONG) / LONG(d)
-    return LONG(a) / (LONG(1) + LONG(r) * p)
+    return np.array([to_long(exact(spec, v)) for v in s.ravel()], dtype=LONG).reshape(s.shape)
 
 
-def ulp_of(exact: np.ndarray | float, dtype: type) -> np.ndarray:
-    """The ulp of ``dtype`` at each exact value (the spacing of its binade)."""
+def ulp_of(value: np.ndarray | float, dtype: type) -> np.ndarray:
+    """The ulp of ``dtype`` at each value (the spacing of its binade)."""
     info = np.finfo(dtype)
-    x = np.abs(np.asarray(exact, dtype=LONG))
+    x = np.abs(np.asarray(value, dtype=LONG))
     e = np.floor(np.log2(np.maximum(x, LONG(info.smallest_normal)))).astype(LONG)
     return np.exp2(e - info.nmant)
 
 
-def ulp_error_long(result: np.ndarray, exact_long: np.ndarray, dtype: type) -> np.ndarray:
-    """``|result - exact| / ulp`` with the exact value in extended precision."""
+def ulp_error_long(result: np.ndarray, exact_values: np.ndarray, dtype: type) -> np.ndarray:
+    """``|result - exact| / ulp`` with the exact values in extended precision."""
     res = np.asarray(result).astype(LONG)
-    return np.abs(res - exact_long) / ulp_of(exact_long, dtype)
+    return np.abs(res - exact_values) / ulp_of(exact_values, dtype)
 
 
-def ulp_error_exact(result: float, exact: Fraction, dtype: type) -> float:
-    """``|result - exact| / ulp``, computed exactly."""
-    info = np.finfo(dtype)
-    if exact == 0:
-        return 0.0 if result == 0 else math.inf
-    e = math.floor(math.log2(exact)) if exact > 0 else 0
-    # log2 of a Fraction may be off by one near powers of two: fix e so 2**e <= exact < 2**(e+1)
-    while Fraction(2) ** e > exact:
-        e -= 1
-    while Fraction(2) ** (e + 1) <= exact:
-        e += 1
-    e = max(e, int(np.log2(float(info.smallest_normal))))
-    ulp = Fraction(2) ** (e - info.nmant)
-    return float(abs(Fraction(float(result)) - exact) / ulp)
+def ulp_error_exact(result: float, exact_value: Fraction, dtype: type) -> float:
+    """``|result - exact| / ulp``, computed exactly (``reference.ulp``)."""
+    unit = reference.ulp(exact_value, np.dtype(dtype).name)
+    return float(abs(Fraction(float(result)) - exact_value) / unit)
+
+
+def assert_within_bound(spec: Any, steps: Iterable[Any], got: Iterable[Any], kind: str) -> None:
+    """Each of ``got`` within ``reference.bound(spec, kind)`` ulps of the exact rate at the
+    step beside it (``kind``: "float32", "float32-jax" or "float64"), measured exactly."""
+    dtype = np.float64 if kind == "float64" else np.float32
+    steps, got = list(np.asarray(steps).ravel()), list(np.asarray(got, np.float64).ravel())
+    assert len(steps) == len(got), (len(steps), len(got))
+    errors = [ulp_error_exact(g, exact(spec, s), dtype) for s, g in zip(steps, got, strict=True)]
+    worst = int(np.argmax(errors))
+    assert errors[worst] <= reference.bound(spec, kind), (
+        f"{spec} at step {steps[worst]}: {got[worst]!r} is {errors[worst]:.3f} ulp ({kind}) "
+        f"from {float(exact(spec, steps[worst]))!r}"
+    )
+
+
+def sample_steps(
+    limit: int, boundaries: Iterable[int] = (), dense: int = 3000, n: int = 2000, seed: int = 0
+) -> np.ndarray:
+    """A representative subset of ``0..limit - 1`` where a dense sweep would be too slow for
+    the exact reference: the first ``dense`` steps, each boundary and its neighbours, a
+    stride of ``n`` steps and ``n`` random ones up to the end."""
+    rng = np.random.default_rng(seed)
+    near = [b + k for b in boundaries for k in (-2, -1, 0, 1, 2)]
+    parts = [
+        np.arange(min(dense, limit)),
+        np.linspace(0, limit - 1, n).astype(np.int64),
+        rng.integers(0, limit, n),
+        np.asarray([b for b in near if 0 <= b < limit], np.int64),
+        [limit - 1],
+    ]
+    return np.unique(np.concatenate(parts).astype(np.int64))

@@ -48,26 +48,31 @@ def run_fresh(body: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_import_lrspec_imports_no_framework():
+def test_import_lrspec_imports_no_framework_and_no_numpy():
+    """``import lrspec`` loads none of torch, JAX, TensorFlow, Keras, nor NumPy (importing
+    NumPy alone costs more than the start-up budget of ``import lrspec``; it loads when a
+    NumPy step is evaluated). Keras's registration hook is installed all the same, and
+    registers nothing until Keras is imported."""
     report = run_fresh(
         """
         import lrspec
-        print(json.dumps({"loaded": loaded()}))
+        report = {
+            "loaded": loaded(),
+            "numpy": "numpy" in sys.modules,
+            "hooked": any(type(f).__name__ == "_Finder" for f in sys.meta_path),
+        }
+        import lrspec.adapters.keras as hook
+        report.update(registered=hook.registered(), with_hook_module=loaded())
+        print(json.dumps(report))
         """
     )
-    assert report["loaded"] == []
-
-
-def test_import_lrspec_does_not_import_numpy():
-    # importing NumPy alone costs more than the 30 ms start-up budget of `import lrspec`
-    # (benchmarks/bench_import.py); NumPy loads when a NumPy step is evaluated
-    report = run_fresh(
-        """
-        import lrspec
-        print(json.dumps({"numpy": "numpy" in sys.modules}))
-        """
-    )
-    assert report["numpy"] is False
+    assert report == {
+        "loaded": [],
+        "numpy": False,
+        "hooked": True,
+        "registered": False,
+        "with_hook_module": [],
+    }
 
 
 def test_python_and_numpy_steps_import_no_framework():
