@@ -55,6 +55,13 @@ def peak_rate(spec) -> float:
     restarts (``m_mul > 1``) are capped at float32's max instead."""
     if getattr(spec, "m_mul", 0) > 1:
         return float(np.finfo(np.float32).max)
+    if isinstance(spec, (lrspec.Sum, lrspec.Product)):
+        # a sum or product of the parts' peaks; float32 parts (JAX without x64) may round
+        # above it, by at most an ulp of float32 per part
+        peaks = [peak_rate(s) for s in spec.schedules]
+        total = sum(peaks) if isinstance(spec, lrspec.Sum) else math.prod(peaks)
+        total *= 1 + 2.0**-23 * len(peaks)
+        return min(total, float(np.finfo(np.float32).max))
     rates = []
     for field in spec.get_config():  # the constructor arguments
         value = getattr(spec, field)
@@ -157,6 +164,39 @@ SPECIAL["Warmup"] = st.builds(lrspec.Warmup, _inner, count, initial_learning_rat
 SPECIAL["Join"] = st.builds(
     lambda ss, b: lrspec.Join(ss, [b]), st.lists(_inner, min_size=2, max_size=2), count
 )
+
+
+def _anneal(shape: str, **kw):
+    """Anneal specs of one shape ("exp": rates > 0, no power)."""
+    power = st.just(1.0) if shape == "exp" else st.floats(0.25, 4.0)
+    bounds = st.tuples(st.floats(-40.0, 0.0), st.floats(0.5, 40.0))
+    return st.builds(
+        lambda a, e, n, p, k, m, b: lrspec.Anneal(a, e, n, shape, p, k, m, *b),
+        kw.get("a", rate),
+        rate,
+        kw.get("n", length),
+        power,
+        st.floats(0.25, 4.0),
+        st.booleans(),
+        bounds,
+    )
+
+
+SPECIAL["Anneal"] = st.sampled_from(lrspec.schedules.SHAPES).flatmap(_anneal)
+SPECIAL["Cycle"] = st.tuples(length, st.sampled_from(lrspec.schedules.SHAPES)).flatmap(
+    lambda ps: st.builds(
+        lambda inner, mul, d, c: lrspec.Cycle(inner, ps[0], mul, d, c),
+        _anneal(ps[1], n=st.just(ps[0])),
+        st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+        unit,
+        st.none() | st.integers(1, 50),
+    )
+)
+SPECIAL["Shift"] = st.builds(
+    lrspec.Shift, _inner, st.one_of(count, st.floats(0.0, 1e4, allow_subnormal=False))
+)
+SPECIAL["Sum"] = st.builds(lrspec.Sum, st.lists(_inner, min_size=1, max_size=3))
+SPECIAL["Product"] = st.builds(lrspec.Product, st.lists(_inner, min_size=1, max_size=3))
 
 
 def strategy(name: str):

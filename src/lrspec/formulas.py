@@ -50,6 +50,11 @@ if TYPE_CHECKING:
     PiecewiseConstantDecay: TypeAlias = Any
     PolynomialDecay: TypeAlias = Any
     Warmup: TypeAlias = Any
+    Anneal: TypeAlias = Any
+    Cycle: TypeAlias = Any
+    Shift: TypeAlias = Any
+    Sum: TypeAlias = Any
+    Product: TypeAlias = Any
 
 __all__ = ["FLOAT32_MAX", "FLOAT32_TINY", "evaluate", "floor_ratio"]
 
@@ -567,3 +572,252 @@ def join(s: Join, x: StepView, ops: Ops) -> Any:
     for b, schedule in zip(s.boundaries, s.schedules[1:], strict=True):
         out = ops.where(before(x, b, ops), out, evaluate(schedule, shift(x, b, ops), ops))
     return out
+
+
+# --- composable specs: Anneal, Cycle, Shift, Sum, Product --------------------------------
+# (to be appended to src/lrspec/formulas.py)
+
+
+def _anneal_constants(s: Anneal) -> tuple[Any, ...]:
+    """``(a, e, a - e, n, exp_split, tanh)``: ``ln(e / a)`` per unit of progress split for
+    :func:`exp_mul` (shape "exp"), and for shape "tanh" ``exp(2 tanh_lower)`` with the slope
+    of ``2 z`` split likewise (``exp(2 z)`` then loses nothing to the rounding of ``z``)."""
+    a, e = Fraction(s.initial_learning_rate), Fraction(s.end_learning_rate)
+    n = Fraction(s.transition_steps)
+    unit = n if s.progress_power == 1 else Fraction(1)  # what "done" is measured in
+    exp_split: tuple[float, float] = (0.0, 0.0)
+    tanh: tuple[Any, ...] = ()
+    with localcontext() as ctx:
+        ctx.prec = 70
+        if s.shape == "exp" and a != e:
+            ln = Fraction(_decimal(e).ln()) - Fraction(_decimal(a).ln())
+            exp_split = split12(ln / unit)
+        if s.shape == "tanh":
+            lo, hi = Fraction(s.tanh_lower), Fraction(s.tanh_upper)
+            tanh = (float(Fraction((2 * _decimal(lo)).exp())), split12(2 * (hi - lo) / unit))
+    return float(a), float(e), float(a - e), float(n), exp_split, tanh
+
+
+def _decimal(x: Fraction) -> Decimal:
+    return Decimal(x.numerator) / Decimal(x.denominator)
+
+
+def progress(x: StepView, n: float, mirror: bool, ops: Ops) -> tuple[Any, Any]:
+    """``(done, left)``: how far into a transition of ``n`` steps the step is, and how far
+    from its end (``done + left = n``, both >= 0). ``mirror``: the transition runs back and
+    forth (a triangle wave of period ``2 n``). Exact for integer steps and whole ``n``."""
+    if not mirror:
+        done = ops.minimum(x.f, n)
+        return done, n - done
+    i = x.i
+    if i is not None and n.is_integer() and 2 * n <= ops.int_max:
+        r = ops.to_float(i % ops.int_like(i, int(2 * n)))
+    else:
+        r = ops.fmod(x.f, 2.0 * n)
+    done = ops.where(r <= n, r, 2.0 * n - r)
+    return done, n - done
+
+
+def log1p(x: Any, ops: Ops) -> Any:
+    """``log(1 + x)`` for ``x >= -1``, accurate also for tiny ``x`` (Goldberg's trick);
+    ``x = -1`` gives ``log(FLOAT32_TINY)`` (about -87), not ``-inf``."""
+    u = ops.maximum(1.0 + x, FLOAT32_TINY)
+    exact = u == 1.0
+    den = ops.where(exact, x * 0.0 + 1.0, u - 1.0)
+    return ops.where(exact, x, ops.log(u) * (x / den))
+
+
+def expm1(x: Any, ops: Ops) -> Any:
+    """``exp(x) - 1`` for ``x <= 0`` (``-inf`` included), accurate also for tiny ``x``
+    (Kahan's trick)."""
+    u = ops.exp(x)
+    inside = (u < 1.0) & (u > 0.0)
+    safe = ops.where(inside, u, x * 0.0 + 0.5)
+    value = (safe - 1.0) * (x / ops.log(safe))
+    return ops.where(u >= 1.0, x, ops.where(inside, value, x * 0.0 - 1.0))
+
+
+def _powers(keep: Any, go: Any, p: float, ops: Ops) -> tuple[Any, Any]:
+    """``(keep ** p, 1 - keep ** p)`` for ``keep + go = 1`` (both in [0, 1]), each to full
+    relative precision: ``1 - keep ** p = -expm1(p * log(keep))``, the logarithm taken of
+    whichever of ``keep`` and ``1 - go`` is exact (``log1p(-go)`` for small ``go``)."""
+    if p == 1.0:
+        return keep, go
+    powered = polynomial_weight(keep, p, ops)
+    small = keep < 0.5
+    log_keep = ops.where(
+        small, ops.log(ops.maximum(keep, FLOAT32_TINY)), log1p(ops.where(small, go * 0.0, -go), ops)
+    )
+    return powered, -expm1(p * log_keep, ops)
+
+
+def _weights(s: Anneal, done: Any, left: Any, n: float, ops: Ops) -> tuple[Any, Any]:
+    """``(keep, go)``: the shape's weight on the initial rate and its complement."""
+    shape = s.shape
+    if shape == "linear":
+        return left / n, done / n
+    if shape == "cos":
+        return cosine_weight(done, left, n, ops), cosine_weight(left, done, n, ops)
+    if shape == "1-sqrt":
+        root = ops.sqrt(done / n)
+        return (left / n) / (1.0 + root), root  # 1 - sqrt(p) without cancellation
+    # tanh: (1 - tanh(z)) / 2 = 1 / (1 + exp(2 z)), z running from tanh_lower to tanh_upper:
+    # exp(2 z) = exp(2 lower) * exp(slope * done), never overflowing (|bounds| <= 40)
+    start, slope = constants(s, _anneal_constants)[5]
+    big = start * exp_mul(done, slope, ops)
+    return 1.0 / (1.0 + big), big / (1.0 + big)
+
+
+def anneal(s: Anneal, x: StepView, ops: Ops) -> Any:
+    """From ``initial`` to ``end`` along ``shape``: ``end + (initial - end) * keep(p)``.
+
+    ``keep`` and its complement ``go = 1 - keep`` are each computed to full relative
+    precision, and the value is anchored at the nearer end (``initial - delta * go`` while
+    ``keep >= 1/2``, else ``end + delta * keep``): step 0 gives exactly ``initial`` and the
+    end exactly ``end``, and small rates near either end keep their precision.
+    """
+    a, e, delta, n, log_ratio, _ = constants(s, _anneal_constants)
+    if delta == 0.0:
+        return ops.full(x, a)
+    done, left = progress(x, n, s.mirror, ops)
+    k = float(s.progress_power)
+    if k != 1.0:  # timm's k-decay: p ** k, and 1 - p ** k without cancellation
+        done, left = _powers(done / n, left / n, k, ops)
+        n = 1.0
+    if s.shape == "exp":
+        grown = exp_mul(done, log_ratio, ops)
+        return _between(a * grown, a, e, ops)
+    keep, go = _weights(s, done, left, n, ops)
+    keep, go = _powers(keep, go, float(s.power), ops)
+    value = ops.where(keep >= 0.5, a - delta * go, e + delta * keep)
+    return _between(value, a, e, ops)
+
+
+def _cycle_constants(s: Cycle) -> tuple[Any, ...]:
+    """``(starts, decay_split)``: each cycle's start as ``(whole, exact float, length)`` for a
+    growing period (``()`` for a fixed one), and ``ln(decay)`` split for :func:`exp_mul`."""
+    d = float(s.decay)
+    decay_split = split12(high_ln(d)) if 0 < d < 1 else (0.0, 0.0)
+    if s.period_mul == 1:
+        return (), decay_split
+    p, m = Fraction(s.period), Fraction(s.period_mul)
+    starts = []
+    start, size, j = Fraction(0), p, 0
+    limit = s.cycles if s.cycles is not None else CYCLE_LIMIT
+    while j < limit and start <= 2**63:
+        starts.append((math.ceil(start), float(start), float(size)))
+        start, size, j = start + size, size * m, j + 1
+    starts.append((math.ceil(start), float(start), float(size)))  # the end of the last cycle
+    return tuple(starts), decay_split
+
+
+#: the most cycles a growing period may run before step 2**63 unless ``cycles`` bounds it
+CYCLE_LIMIT = 512
+
+
+def at_least(x: StepView, whole: int, exact: float, ops: Ops) -> Any:
+    """``step >= b`` for a number ``b >= 0`` given as ``whole = ceil(b)`` and ``exact =
+    float(b)``: exact for integer steps."""
+    i = x.i
+    if i is not None:
+        return i >= ops.int_like(i, whole) if whole <= ops.int_max else i < 0
+    return x.f >= exact
+
+
+def cycle(s: Cycle, x: StepView, ops: Ops) -> Any:
+    """``decay ** i * schedule(position)`` in cycle ``i``, the schedule's own time running
+    over ``period`` steps whatever the cycle's length; after ``cycles`` cycles, the value at
+    the end of the last one."""
+    starts, decay_split = constants(s, _cycle_constants)
+    p = float(s.period)
+    f = x.f
+    if not starts:  # a fixed period: exact integer arithmetic where the period is whole
+        i = x.i
+        index = floor_ratio(x, p, ops)
+        if s.cycles is None:
+            ended = None
+        else:
+            end = Fraction(s.cycles) * Fraction(s.period)
+            ended = at_least(x, math.ceil(end), float(end), ops)
+            index = ops.where(ended, float(s.cycles - 1), index)
+        if i is not None and p.is_integer() and p <= ops.int_max:
+            p_i = int(p)
+
+            def make_i() -> Any:
+                rem = i % ops.int_like(i, p_i)
+                if ended is None:
+                    return rem
+                return ops.where(ended, i * 0 + ops.int_like(i, p_i), rem)
+
+            view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
+            inner_x = view
+        else:
+
+            def make_f() -> Any:
+                rem = ops.fmod(f, p)
+                return rem if ended is None else ops.where(ended, rem * 0.0 + p, rem)
+
+            inner_x = LazyStep(make_f, None, x.precise)
+    else:  # a growing period: the cycle found among the exact starts
+        index = f * 0.0
+        start = f * 0.0
+        size = f * 0.0 + starts[0][2]
+        for j, (whole, exact, length) in enumerate(starts[1:-1], 1):
+            hit = at_least(x, whole, exact, ops)
+            index = ops.where(hit, float(j), index)
+            start = ops.where(hit, exact, start)
+            size = ops.where(hit, length, size)
+        local = ops.minimum(ops.maximum(f - start, 0.0), size) / size * p
+        if s.cycles is not None:
+            whole, exact, _ = starts[-1]
+            local = ops.where(at_least(x, whole, exact, ops), p, local)
+        inner_x = LazyStep(lambda: local, None, x.precise)
+    inner = evaluate(s.schedule, inner_x, ops)  # type: ignore[arg-type]
+    d = float(s.decay)
+    if d == 1:
+        return inner
+    if d == 0:
+        return ops.where(index > 0.5, inner * 0.0, inner)
+    return inner * exp_mul(index, decay_split, ops)
+
+
+def advance(x: StepView, k: float, ops: Ops) -> StepView:
+    """The step ``step + k`` (``k >= 0``). Integer steps and a whole ``k`` stay integers,
+    saturating at the backend's largest integer instead of wrapping."""
+    if k == 0:
+        return x
+    i = x.i
+    if i is not None and float(k).is_integer() and k <= ops.int_max:
+        kk = int(k)
+
+        def make_i() -> Any:
+            top = ops.int_like(i, ops.int_max - kk)
+            return ops.where(
+                i <= top, i + ops.int_like(i, kk), i * 0 + ops.int_like(i, ops.int_max)
+            )
+
+        view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
+        return view  # type: ignore[return-value]
+    f = x.f
+    return LazyStep(lambda: f + float(k), None, x.precise)  # type: ignore[return-value]
+
+
+def shifted(s: Shift, x: StepView, ops: Ops) -> Any:
+    """``schedule(step + steps)``."""
+    return evaluate(s.schedule, advance(x, float(s.steps), ops), ops)
+
+
+def sum_(s: Sum, x: StepView, ops: Ops) -> Any:
+    """The sum of the schedules' rates."""
+    out = evaluate(s.schedules[0], x, ops)
+    for part in s.schedules[1:]:
+        out = out + evaluate(part, x, ops)
+    return ops.minimum(out, FLOAT32_MAX)
+
+
+def product(s: Product, x: StepView, ops: Ops) -> Any:
+    """The product of the schedules' rates."""
+    out = evaluate(s.schedules[0], x, ops)
+    for part in s.schedules[1:]:
+        out = out * evaluate(part, x, ops)
+    return ops.minimum(out, FLOAT32_MAX)

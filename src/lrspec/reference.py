@@ -275,3 +275,88 @@ def join(s: Any, step: Fraction) -> Fraction:
             break
         k, start = k + 1, Fraction(boundary)
     return exact(s.schedules[k], step - start)
+
+
+# --- composable specs ----------------------------------------------------------------------
+
+
+def _one_over_one_plus_exp(z: Fraction) -> Fraction:
+    """``1 / (1 + exp(2 z)) = (1 - tanh(z)) / 2`` to 50 digits."""
+    with localcontext() as ctx:
+        ctx.prec = _DIGITS + 10
+        return _fr(1 / (1 + (2 * _dec(z)).exp()))
+
+
+def _log(x: Fraction) -> Fraction:
+    with localcontext() as ctx:
+        ctx.prec = _DIGITS + 10
+        return _fr(_dec(x).ln())
+
+
+def anneal(s: Any, step: Fraction) -> Fraction:
+    """From ``initial`` to ``end`` along ``shape`` over ``transition_steps``, then ``end``
+    (``mirror``: back and forth, period ``2 n``)."""
+    a, e = Fraction(s.initial_learning_rate), Fraction(s.end_learning_rate)
+    n = Fraction(s.transition_steps)
+    if s.mirror:
+        r = step % (2 * n)
+        done = r if r <= n else 2 * n - r
+    else:
+        done = min(step, n)
+    p = power(done / n, Fraction(s.progress_power))
+    if s.shape == "exp":
+        if a == e:
+            return a
+        with localcontext() as ctx:
+            ctx.prec = _DIGITS + 10
+            return a * _fr((_dec(p) * (_dec(e).ln() - _dec(a).ln())).exp())
+    if s.shape == "linear":
+        keep = 1 - p
+    elif s.shape == "cos":
+        keep = half_one_plus_cos_pi(p)
+    elif s.shape == "1-sqrt":
+        keep = 1 - sqrt(p)
+    else:  # tanh
+        lower, upper = Fraction(s.tanh_lower), Fraction(s.tanh_upper)
+        keep = _one_over_one_plus_exp(lower + (upper - lower) * p)
+    return e + (a - e) * power(keep, Fraction(s.power))
+
+
+def _cycle_at(s: Any, step: Fraction) -> tuple[int, Fraction]:
+    """``(i, position)``: the cycle ``step`` falls in and the schedule's time within it."""
+    size, start, i = Fraction(s.period), Fraction(0), 0
+    period, mul = Fraction(s.period), Fraction(s.period_mul)
+    if mul == 1:
+        i = math.floor(step / period)
+        start = i * period
+    else:
+        while step >= start + size:
+            start, size, i = start + size, size * mul, i + 1
+    if s.cycles is not None and i >= s.cycles:
+        return s.cycles - 1, period
+    return i, (step - start) / size * period
+
+
+def cycle(s: Any, step: Fraction) -> Fraction:
+    """``decay ** i * schedule(position in cycle i, scaled to period)``; after ``cycles``
+    cycles, the end of the last one."""
+    i, position = _cycle_at(s, step)
+    return power(Fraction(s.decay), Fraction(i)) * exact(s.schedule, position)
+
+
+def shift(s: Any, step: Fraction) -> Fraction:
+    """``schedule(step + steps)``."""
+    return exact(s.schedule, step + Fraction(s.steps))
+
+
+def sum_(s: Any, step: Fraction) -> Fraction:
+    """The sum of the parts (capped at float32's largest value)."""
+    return min(sum((exact(p, step) for p in s.schedules), Fraction(0)), Fraction(FLOAT32_MAX))
+
+
+def product(s: Any, step: Fraction) -> Fraction:
+    """The product of the parts (capped at float32's largest value)."""
+    out = Fraction(1)
+    for part in s.schedules:
+        out *= exact(part, step)
+    return min(out, Fraction(FLOAT32_MAX))

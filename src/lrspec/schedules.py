@@ -43,9 +43,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_DEPTH",
     "SCHEDULES",
+    "Anneal",
     "Constant",
     "CosineDecay",
     "CosineDecayRestarts",
+    "Cycle",
     "ExponentialDecay",
     "InverseSqrt",
     "InverseTimeDecay",
@@ -53,7 +55,10 @@ __all__ = [
     "Linear",
     "PiecewiseConstantDecay",
     "PolynomialDecay",
+    "Product",
     "Schedule",
+    "Shift",
+    "Sum",
     "Warmup",
     "deserialize",
     "register",
@@ -722,6 +727,201 @@ class Join(Schedule, formula=formulas.join, reference=reference.join):
                 f"boundaries={brief(list(self.boundaries))} (length {len(self.boundaries)}) "
                 f"and {len(self.schedules)} schedules"
             )
+
+    @property
+    def parts(self) -> tuple[Schedule, ...]:
+        return self.schedules
+
+
+# --- composable specs: what the importers (lrspec.from_torch, ...) build ----------------------
+
+SHAPES = ("linear", "cos", "exp", "1-sqrt", "tanh")
+
+
+def check_shape(name: str, value: object) -> str:
+    """One of :data:`SHAPES`."""
+    if value not in SHAPES:
+        raise ValueError(f"{name} must be one of {', '.join(SHAPES)}, got {name}={brief(value)}")
+    return value  # type: ignore[return-value]
+
+
+def check_exponent(name: str, value: object) -> int | float:
+    """A power in (0, 1024]."""
+    number = check_finite(name, value)
+    if not 0 < number <= 1024:
+        raise ValueError(f"{name} must be > 0 and <= 1024, got {name}={number!r}")
+    return number
+
+
+def check_growth(name: str, value: object) -> int | float:
+    """A cycle growth factor in [1, 2**32]."""
+    number = check_finite(name, value)
+    if not 1 <= number <= 2**32:
+        raise ValueError(f"{name} must be in [1, 2**32], got {name}={number!r}")
+    return number
+
+
+def check_optional_cycles(name: str, value: object) -> int | None:
+    """``None`` (for ever) or a whole number of cycles >= 1."""
+    return None if value is None else check_count(name, value, 1)
+
+
+def check_bound(name: str, value: object) -> int | float:
+    """A finite number in [-40, 40] (an argument of tanh, which is +-1 beyond)."""
+    number = check_finite(name, value)
+    if not -40 <= number <= 40:
+        raise ValueError(f"{name} must be in [-40, 40], got {name}={number!r}")
+    return number
+
+
+@register
+@dataclass(frozen=True)
+class Anneal(Schedule, formula=formulas.anneal, reference=reference.anneal):
+    """From ``initial_learning_rate`` to ``end_learning_rate`` over ``transition_steps``
+    along a ``shape``, then ``end_learning_rate`` for ever::
+
+        p = min(step, transition_steps) / transition_steps   (then p ** progress_power)
+        lr(step) = end + (initial - end) * keep(p) ** power
+
+    with ``keep`` falling from 1 to 0:
+
+    ============  ====================================  ========================================
+    ``shape``     ``keep(p)``                           as in
+    ============  ====================================  ========================================
+    ``"linear"``  ``1 - p``                             torch ``LinearLR``/``PolynomialLR``,
+                                                        optax ``linear``/``polynomial_schedule``
+    ``"cos"``     ``(1 + cos(pi p)) / 2``               torch ``CosineAnnealingLR``, HF
+                                                        ``cosine``, optax ``cosine_decay_schedule``
+    ``"1-sqrt"``  ``1 - sqrt(p)``                       HF ``warmup_stable_decay`` cooldown
+    ``"tanh"``    ``(1 - tanh(lo + (hi - lo) p)) / 2``  timm ``TanhLRScheduler``
+    ``"exp"``     (geometric: ``initial * (end / initial) ** p``; both > 0, ``power`` 1)
+    ============  ====================================  ========================================
+
+    ``mirror=True`` runs the transition back and forth for ever (a period of
+    ``2 * transition_steps``): torch's ``CosineAnnealingLR`` past ``T_max``, HF's ``cosine``
+    past its end. ``progress_power`` is timm's ``k_decay``. The rate may rise or fall; step 0
+    gives ``initial_learning_rate`` exactly and the end ``end_learning_rate`` exactly.
+
+    >>> s = Anneal(0.1, 0.0, transition_steps=100, shape="cos")
+    >>> s(0), s(50), s(100), s(1000)
+    (0.1, 0.05, 0.0, 0.0)
+    """
+
+    initial_learning_rate: float = rate()
+    end_learning_rate: float = rate()
+    transition_steps: float = length()
+    shape: str = arg(check_shape, "cos")
+    power: float = arg(check_exponent, 1.0)
+    progress_power: float = arg(check_exponent, 1.0)
+    mirror: bool = flag(False)
+    tanh_lower: float = arg(check_bound, -7.0)
+    tanh_upper: float = arg(check_bound, 3.0)
+
+    def validate(self) -> None:
+        if self.tanh_lower >= self.tanh_upper:
+            raise ValueError(
+                "tanh_lower must be < tanh_upper, got "
+                f"tanh_lower={self.tanh_lower!r} and tanh_upper={self.tanh_upper!r}"
+            )
+        if self.shape == "exp":
+            if self.power != 1:
+                raise ValueError(f"shape='exp' takes no power, got power={self.power!r}")
+            if self.initial_learning_rate == 0 or self.end_learning_rate == 0:
+                raise ValueError(
+                    "shape='exp' needs rates > 0, got "
+                    f"initial_learning_rate={self.initial_learning_rate!r} and "
+                    f"end_learning_rate={self.end_learning_rate!r}"
+                )
+
+
+@register
+@dataclass(frozen=True)
+class Cycle(Schedule, formula=formulas.cycle, reference=reference.cycle):
+    """A schedule repeated in cycles (warm restarts)::
+
+        cycle i lasts period * period_mul ** i steps
+        lr(step) = decay ** i * schedule(position)
+
+    where ``position`` runs from 0 to ``period`` over each cycle, whatever its length (a
+    longer cycle stretches the schedule). After ``cycles`` cycles (``None``: for ever) the
+    rate stays at the end of the last cycle: ``decay ** (cycles - 1) * schedule(period)``.
+    Restarts are exact for integer steps, also at non-integer cycle lengths.
+
+    >>> s = Cycle(Anneal(0.1, 0.0, 10, shape="linear"), period=10, decay=0.5)
+    >>> s(0), s(5), s(10), s(15)
+    (0.1, 0.05, 0.05, 0.025)
+    """
+
+    schedule: Schedule = arg(check_schedule)
+    period: float = length()
+    period_mul: float = arg(check_growth, 1.0)
+    decay: float = unit(1.0)
+    cycles: int | None = arg(check_optional_cycles, None)
+
+    def validate(self) -> None:
+        if self.period_mul != 1 and self.cycles is None:
+            from fractions import Fraction
+
+            start, size = Fraction(0), Fraction(self.period)
+            for _ in range(formulas.CYCLE_LIMIT):
+                start, size = start + size, size * Fraction(self.period_mul)
+            if start <= 2**63:
+                raise ValueError(
+                    f"period_mul={self.period_mul!r} grows the cycles so slowly that more than "
+                    f"{formulas.CYCLE_LIMIT} start before step 2**63: pass cycles"
+                )
+
+    @property
+    def parts(self) -> tuple[Schedule, ...]:
+        return (self.schedule,)
+
+
+@register
+@dataclass(frozen=True)
+class Shift(Schedule, formula=formulas.shifted, reference=reference.shift):
+    """A schedule started ``steps`` steps in: ``lr(step) = schedule(step + steps)``.
+
+    :class:`Join` runs each schedule from its own step 0; ``Shift`` runs one from
+    elsewhere (HF's ``inverse_sqrt`` is ``Shift(InverseSqrt(lr, timescale), timescale)``).
+
+    >>> Shift(Linear(0.1, 0.0, 10), steps=5)(0)
+    0.05
+    """
+
+    schedule: Schedule = arg(check_schedule)
+    steps: float = nonnegative()
+
+    @property
+    def parts(self) -> tuple[Schedule, ...]:
+        return (self.schedule,)
+
+
+@register
+@dataclass(frozen=True)
+class Sum(Schedule, formula=formulas.sum_, reference=reference.sum_):
+    """The sum of schedules' rates (a floor under a decay: ``Sum([Constant(1e-5), ...])``).
+
+    >>> Sum([Constant(0.01), Linear(0.1, 0.0, 10)])(5)
+    0.060000000000000005
+    """
+
+    schedules: tuple[Schedule, ...] = arg(check_schedules)
+
+    @property
+    def parts(self) -> tuple[Schedule, ...]:
+        return self.schedules
+
+
+@register
+@dataclass(frozen=True)
+class Product(Schedule, formula=formulas.product, reference=reference.product):
+    """The product of schedules' rates (torch's ``ChainedScheduler``: each part a factor).
+
+    >>> Product([Constant(0.1), ExponentialDecay(1.0, 1, 0.5)])(2)
+    0.025
+    """
+
+    schedules: tuple[Schedule, ...] = arg(check_schedules)
 
     @property
     def parts(self) -> tuple[Schedule, ...]:

@@ -5,15 +5,30 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
-from lrspec.schedules import Schedule, deserialize, serialize
+from lrspec.schedules import (
+    Anneal,
+    Constant,
+    Cycle,
+    ExponentialDecay,
+    Join,
+    Linear,
+    PiecewiseConstantDecay,
+    Product,
+    Schedule,
+    Shift,
+    Sum,
+    deserialize,
+    serialize,
+)
 
-__all__ = ["LRSpecScheduler"]
+__all__ = ["LRSpecScheduler", "from_torch"]
 
 #: steps evaluated at once for the float path (one vectorized float64 evaluation per block)
 _BLOCK = 1024
@@ -332,3 +347,253 @@ def _install_compile_barrier() -> None:
     if mark is not None:
         for name in _EAGER:
             mark(LRSpecScheduler.__dict__[name].__code__)
+
+
+# --- torch -> lrspec: from_torch ----------------------------------------------------------
+
+#: torch schedulers that set the rate outright at every step (the others multiply it)
+_ABSOLUTE = ("LambdaLR", "CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts")
+_MULTIPLYING = (
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "PolynomialLR",
+)
+
+
+def from_torch(scheduler: Any, group: int = 0) -> Schedule:
+    """The spec of a ``torch.optim.lr_scheduler`` object: ``spec(k)`` is the learning rate
+    of param group ``group`` after ``k`` calls of ``scheduler.step()`` counted from the
+    scheduler's construction (its whole curve, also when it has stepped already).
+
+    Converts ``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``LinearLR``, ``ExponentialLR``,
+    ``PolynomialLR``, ``CosineAnnealingLR`` (and its periodic continuation past ``T_max``),
+    ``CosineAnnealingWarmRestarts``, ``CyclicLR``, ``OneCycleLR``, ``SequentialLR`` and
+    ``ChainedScheduler`` over these (nested), the ``LambdaLR`` objects that
+    ``transformers.get_scheduler`` builds, and lrspec's own scheduler. Anything else (a
+    user's ``LambdaLR``/``MultiplicativeLR`` function, ``ReduceLROnPlateau``) raises a
+    ``TypeError`` naming the scheduler and why.
+    """
+    if isinstance(group, bool) or not isinstance(group, int) or group < 0:
+        raise TypeError(f"group must be a param group index, got group={group!r}")
+    return _curve(scheduler, group, None, True)
+
+
+def _kind(scheduler: Any) -> str:
+    return type(scheduler).__name__
+
+
+def _float(value: Any) -> float:
+    return float(value.item()) if hasattr(value, "item") else float(value)
+
+
+def _base(scheduler: Any, group: int) -> float:
+    bases = getattr(scheduler, "base_lrs", None)
+    if bases is None or group >= len(bases):
+        raise ValueError(
+            f"{_kind(scheduler)} has no param group {group} "
+            f"({0 if bases is None else len(bases)} groups)"
+        )
+    return _float(bases[group])
+
+
+def _refuse(scheduler: Any, why: str, error: type[Exception] = TypeError) -> Exception:
+    return error(f"cannot convert torch {_kind(scheduler)} to an lrspec schedule: {why}")
+
+
+def _curve(s: Any, group: int, base: float | None, own_start: bool) -> Schedule:
+    """``s``'s curve; ``base`` given: as a factor of that base (inside a chain).
+    ``own_start``: step 0 is the scheduler's own construction step (not a SequentialLR's)."""
+    kind = _kind(s)
+    spec = getattr(s, "spec", None)
+    if isinstance(spec, Schedule):  # lrspec's own scheduler
+        return spec
+    if kind == "ReduceLROnPlateau":
+        raise _refuse(s, "it follows the metric passed to step(), so it has no fixed curve")
+    if kind == "MultiplicativeLR":
+        raise _refuse(s, "it multiplies by a Python function, which lrspec cannot read")
+    if kind == "SequentialLR":
+        milestones = list(s._milestones)
+        if any(not isinstance(m, int) or m < 0 for m in milestones) or milestones != sorted(
+            milestones
+        ):
+            raise _refuse(s, f"milestones must be sorted whole steps, got {milestones!r}")
+        return Join([_curve(c, group, base, False) for c in s._schedulers], milestones)
+    if kind == "ChainedScheduler":
+        return _chain(s, group, base, own_start)
+    b = _base(s, group) if base is None else base
+    if kind == "StepLR":
+        return ExponentialDecay(b, s.step_size, _float(s.gamma), staircase=True)
+    if kind == "MultiStepLR":
+        gamma = Fraction(_float(s.gamma))
+        hits = sorted(m for m in s.milestones.elements() if m >= 0)
+        values = [float(Fraction(b) * gamma**j) for j in range(len(hits) + 1)]
+        return PiecewiseConstantDecay([m - 1 for m in hits], values) if hits else Constant(b)
+    if kind == "ConstantLR":
+        factor = _float(s.factor)
+        if s.total_iters == 0:  # torch applies the factor at step 0 and never undoes it
+            return Constant(b * factor)
+        if factor == 0:
+            raise _refuse(s, "factor=0: torch divides by zero at step total_iters", ValueError)
+        return PiecewiseConstantDecay([s.total_iters - 1], [b * factor, b])
+    if kind == "LinearLR":
+        start, end = _float(s.start_factor), _float(s.end_factor)
+        if s.total_iters == 0:
+            return Constant(b * start)
+        return Linear(b * start, b * end, s.total_iters)
+    if kind == "ExponentialLR":
+        return ExponentialDecay(b, 1, _float(s.gamma))
+    if kind == "PolynomialLR":
+        power = _float(s.power)
+        if s.total_iters == 0 or power == 0:
+            return Constant(b)
+        return Anneal(b, 0.0, s.total_iters, shape="linear", power=power)
+    if kind == "CosineAnnealingLR":
+        if s.T_max <= 0:
+            raise _refuse(s, f"T_max={s.T_max!r}: torch divides by zero", ValueError)
+        return Anneal(b, _float(s.eta_min), s.T_max, shape="cos", mirror=True)
+    if base is not None and kind in _ABSOLUTE:
+        raise _refuse(s, "it sets the rate outright, so inside a chain it is no factor")
+    if kind == "CosineAnnealingWarmRestarts":
+        inner = Anneal(b, _float(s.eta_min), s.T_0, shape="cos")
+        return Cycle(inner, period=s.T_0, period_mul=s.T_mult)
+    if kind == "CyclicLR":
+        return _cyclic(s, group, own_start)
+    if kind == "OneCycleLR":
+        return _one_cycle(s, group)
+    if kind == "LambdaLR":
+        from lrspec.adapters.transformers import from_lambda
+
+        fn = s.lr_lambdas[group]
+        spec = from_lambda(fn, b)
+        if spec is None:
+            name = getattr(getattr(fn, "func", fn), "__qualname__", type(fn).__name__)
+            raise _refuse(
+                s,
+                f"its lr_lambda {name} is a Python function, which lrspec cannot read; "
+                "write the schedule with lrspec's specs instead (docs/porting.md)",
+            )
+        return spec
+    raise _refuse(s, "lrspec does not know this scheduler")
+
+
+def _chain(s: Any, group: int, base: float | None, own_start: bool) -> Schedule:
+    """``ChainedScheduler``: each scheduler in turn updates the rate left by the previous
+    one. Multiplying schedulers compose as a product of their curves; one that sets the rate
+    outright (``CyclicLR``, ...) replaces all before it."""
+    flat: list[Any] = []
+
+    def walk(chain: Any) -> None:
+        for child in chain._schedulers:
+            if _kind(child) == "ChainedScheduler":
+                walk(child)
+            else:
+                flat.append(child)
+
+    walk(s)
+    last = max((i for i, c in enumerate(flat) if _kind(c) in _ABSOLUTE), default=-1)
+    if last >= 0:
+        if last < len(flat) - 1:
+            raise _refuse(
+                s,
+                f"{_kind(flat[last + 1])} follows {_kind(flat[last])}, which sets the rate "
+                "outright: torch then applies only one step's factor each step, no product",
+            )
+        return _curve(flat[last], group, base, own_start)
+    for child in flat:
+        if _kind(child) not in _MULTIPLYING:
+            why = (
+                "CosineAnnealingLR past T_max rebases its rate additively, which no product "
+                "of curves follows"
+                if _kind(child) == "CosineAnnealingLR"
+                else "it is not a multiplying scheduler"
+            )
+            if len(flat) > 1:
+                raise _refuse(s, f"{_kind(child)} in a chain: {why}")
+    if len(flat) == 1:
+        return _curve(flat[0], group, base, own_start)
+    b = _base(flat[0], group) if base is None else base
+    factors = [_curve(c, group, 1.0, own_start) for c in flat[1:]]
+    return Product([_curve(flat[0], group, b, own_start), *factors])
+
+
+def _cyclic(s: Any, group: int, own_start: bool) -> Schedule:
+    if getattr(s, "_scale_fn_custom", None) is not None:
+        raise _refuse(s, "its scale_fn is a Python function, which lrspec cannot read")
+    low, high = _float(s.base_lrs[group]), _float(s.max_lrs[group])
+    total = float(s.total_size)
+    up = round(total * s.step_ratio)
+    down = total - up
+    if not total.is_integer() or up / total != s.step_ratio or up <= 0:
+        raise _refuse(
+            s,
+            "step_size_up and step_size_down must be whole numbers, step_size_up >= 1",
+            ValueError,
+        )
+    size = int(total)
+
+    def wave(a: float, b: float) -> Schedule:
+        """One cycle: up from ``a`` to ``b`` in ``up`` steps, down again in ``down``."""
+        rise = Anneal(a, b, up, shape="linear")
+        return rise if down == 0 else Join([rise, Anneal(b, a, down, shape="linear")], [up])
+
+    if s.mode == "triangular":
+        curve: Schedule = Cycle(wave(low, high), period=size)
+    else:
+        if high < low:
+            raise _refuse(s, f"mode={s.mode!r} with max_lr < base_lr", ValueError)
+        height = float(Fraction(high) - Fraction(low))
+        if s.mode == "triangular2":  # the amplitude halves each cycle
+            amplitude = Cycle(wave(0.0, height), period=size, decay=0.5)
+        else:  # exp_range: the amplitude times gamma ** k
+            gamma = ExponentialDecay(1.0, 1, _float(s.gamma))
+            amplitude = Product([Cycle(wave(0.0, height), period=size), gamma])
+        curve = Sum([Constant(low), amplitude])
+    initial = _float(s.optimizer.param_groups[group].get("initial_lr", low))
+    if own_start and initial != low:
+        # torch builds CyclicLR's first rate from the group's initial_lr (set by an earlier
+        # scheduler of the optimizer), not from base_lr: step 0 is initial_lr
+        return Join([Constant(initial), Shift(curve, 1)], [1])
+    return curve
+
+
+def _one_cycle(s: Any, group: int) -> Schedule:
+    """``OneCycleLR``: phases between real-valued end steps (``pct_start * total_steps - 1``,
+    ...); phase ``i`` runs over ``(end[i-1], end[i]]`` at progress
+    ``(k - end[i-1]) / (end[i] - end[i-1])``. After ``total_steps - 1`` torch raises (at
+    ``total_steps`` it extrapolates); lrspec holds the last phase's end value."""
+    g = s.optimizer.param_groups[group]
+    shape = "cos" if s._anneal_func_type == "cos" else "linear"
+    schedules: list[Schedule] = []
+    boundaries: list[int] = []
+    start = 0.0
+    phases = s._schedule_phases
+    for i, phase in enumerate(phases):
+        end = float(phase["end_step"])
+        first = 0 if i == 0 else max(math.floor(start) + 1, 0)  # its first whole step
+        last_phase = i == len(phases) - 1
+        if not last_phase and (end < first or end < 0):
+            start = end
+            continue
+        length = end - start
+        if length <= 0:
+            raise _refuse(
+                s,
+                f"phase {i} has no length (it ends at step {end!r}, where it starts): torch "
+                "divides by zero there",
+                ValueError,
+            )
+        a, b = _float(g[phase["start_lr"]]), _float(g[phase["end_lr"]])
+        curve: Schedule = Anneal(a, b, length, shape=shape)
+        offset = float(Fraction(first) - Fraction(start))
+        if offset:
+            curve = Shift(curve, offset)
+        if schedules:
+            boundaries.append(first)
+        schedules.append(curve)
+        start = end
+    if len(schedules) == 1:
+        return schedules[0]
+    return Join(schedules, boundaries)

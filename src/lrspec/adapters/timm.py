@@ -1,0 +1,129 @@
+"""timm -> lrspec: :func:`from_timm`.
+
+``from_timm(scheduler)`` is the spec whose rate at ``t = k`` is the rate the timm scheduler
+sets at ``t = k`` (``step(k)`` when ``t_in_epochs``, else ``step_update(k)``), before a param
+group's ``lr_scale`` (which ``to_torch`` applies, as timm does). It reads the scheduler's
+attributes only: timm's ``CosineLRScheduler``, ``PolyLRScheduler``, ``TanhLRScheduler``,
+``StepLRScheduler`` and ``MultiStepLRScheduler``, noise off.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lrspec.schedules import (
+    Anneal,
+    Constant,
+    Cycle,
+    ExponentialDecay,
+    Join,
+    PiecewiseConstantDecay,
+    Schedule,
+    Shift,
+    Sum,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["from_timm"]
+
+_CYCLIC = ("CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler")
+_KNOWN = (*_CYCLIC, "StepLRScheduler", "MultiStepLRScheduler")
+
+
+def from_timm(scheduler: Any, group: int = 0) -> Schedule:
+    """The spec of a ``timm.scheduler`` object, for param group ``group``.
+
+    Raises ``TypeError`` for a scheduler lrspec cannot read (``PlateauLRScheduler`` follows
+    a metric) and ``ValueError`` for random noise (``noise_range_t``).
+    """
+    kind = type(scheduler).__name__
+    if kind == "PlateauLRScheduler":
+        raise TypeError(
+            "cannot convert timm PlateauLRScheduler to an lrspec schedule: it follows the "
+            "metric passed to step(), so it has no fixed curve"
+        )
+    if kind not in _KNOWN:
+        raise TypeError(
+            f"cannot convert timm {kind} to an lrspec schedule; known: {', '.join(_KNOWN)}"
+        )
+    if getattr(scheduler, "noise_range_t", None) is not None:
+        raise ValueError(
+            f"cannot convert timm {kind} with noise_range_t={scheduler.noise_range_t!r}: its "
+            "rate is multiplied by random noise, so no fixed curve exists (set it to None)"
+        )
+    bases = scheduler.base_values
+    if isinstance(group, bool) or not isinstance(group, int) or not 0 <= group < len(bases):
+        raise ValueError(f"group must index one of {len(bases)} param groups, got {group!r}")
+    base = float(bases[group])
+    main = _main(scheduler, kind, base)
+    warmup = int(scheduler.warmup_t)
+    if warmup <= 0:
+        return main
+    init = float(scheduler.warmup_lr_init)
+    # timm's ramp: init + t * slope, slope = (target - init) / warmup_t
+    target = init + warmup * float(scheduler.warmup_steps[group])
+    ramp = Anneal(init, target, warmup, shape="linear")
+    if not scheduler.warmup_prefix:  # the main curve keeps counting from t = 0
+        main = Shift(main, warmup)
+    return Join([ramp, main], [warmup])
+
+
+def _main(s: Any, kind: str, base: float) -> Schedule:
+    """The curve after warmup, from its own t = 0."""
+    if kind == "StepLRScheduler":
+        return ExponentialDecay(base, float(s.decay_t), float(s.decay_rate), staircase=True)
+    if kind == "MultiStepLRScheduler":
+        milestones = [int(m) for m in s.decay_t]
+        if milestones != sorted(milestones):
+            raise ValueError(f"decay_t must be sorted (timm bisects it), got {s.decay_t!r}")
+        if not milestones:
+            return Constant(base)
+        from fractions import Fraction
+
+        rate = Fraction(float(s.decay_rate))
+        values = [float(Fraction(base) * rate**j) for j in range(len(milestones) + 1)]
+        # timm's milestone m applies from t = m - 1 on (it bisects t + 1)
+        return PiecewiseConstantDecay([m - 2 for m in milestones], values)
+    return _cycles(s, kind, base)
+
+
+def _cycles(s: Any, kind: str, base: float) -> Schedule:
+    """Cosine/poly/tanh cycles: in cycle ``i`` (``t_initial * cycle_mul ** i`` long),
+    ``lr_min + (base * cycle_decay ** i - lr_min) * shape(t_curr / t_i)``; ``lr_min`` after
+    ``cycle_limit`` cycles."""
+    low = float(s.lr_min)
+    period = float(s.t_initial)
+    limit = int(s.cycle_limit)
+    if limit <= 0:
+        return Constant(low)
+    options: dict[str, Any] = {}
+    if kind == "CosineLRScheduler":
+        options = {"shape": "cos", "progress_power": float(s.k_decay)}
+    elif kind == "PolyLRScheduler":
+        options = {
+            "shape": "linear",
+            "power": float(s.power),
+            "progress_power": float(s.k_decay),
+        }
+    else:
+        options = {"shape": "tanh", "tanh_lower": float(s.lb), "tanh_upper": float(s.ub)}
+    mul, decay = float(s.cycle_mul), float(s.cycle_decay)
+
+    def cycles(a: float, b: float, d: float) -> Schedule:
+        inner = Anneal(a, b, period, **options)
+        return Cycle(inner, period=period, period_mul=mul, decay=d, cycles=limit)
+
+    if decay == 1 or low == 0:
+        curve = cycles(base, low, decay)
+    else:  # timm decays the peak but not lr_min: lr_min * (1 - w) + base * decay ** i * w
+        curve = Sum([cycles(0.0, low, 1.0), cycles(base, 0.0, decay)])
+    # after cycle_limit cycles: lr_min (a tanh cycle ends above it), from the first whole step
+    # at or past the end of the last cycle, period * (mul ** limit - 1) / (mul - 1)
+    from fractions import Fraction
+
+    p, m = Fraction(period), Fraction(mul)
+    end = p * limit if m == 1 else p * (m**limit - 1) / (m - 1)
+    return Join([curve, Constant(low)], [math.ceil(end)])
