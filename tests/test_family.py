@@ -1,10 +1,6 @@
-"""The schedule family: every spec against an independent extended-precision closed form,
-against Keras's own classes, configs, validation and composition.
-
-The oracles below are written from the documented formulas, in x87 extended precision
-(``np.longdouble``, 64-bit mantissa): their error is a few units of 2**-64, far below the
-float64 ulps measured here. Nothing in them comes from lrspec.
-"""
+"""The schedule family: every spec against its exact reference (:mod:`lrspec.reference`)
+within :data:`lrspec.reference.BOUNDS`, against Keras's own classes, configs, validation and
+composition."""
 
 from __future__ import annotations
 
@@ -13,188 +9,59 @@ import math
 
 import numpy as np
 import pytest
-from oracle import ulp_of
+from oracle import LONG, exact_long, sample_steps, ulp_of
 
 import lrspec
+from lrspec import reference
 
-L = np.longdouble
-PI = L("3.14159265358979323846264338327950288")
-F32 = np.float32
 TINY32 = float(np.finfo(np.float32).tiny)
 
 
-def _steps(steps):
-    s = np.asarray(steps)
-    return s.astype(L)
-
-
-def _cos_weight(t, u):
-    """(1 + cos(pi t)) / 2, as sin(pi u / 2)**2 with u = 1 - t (no cancellation near t=1)."""
-    return np.where(t <= 0.5, np.cos(PI * t / 2) ** 2, np.sin(PI * u / 2) ** 2)
-
-
-def _floor_div(steps, d):
-    """floor(step / d) exactly, for integer steps (Fractions when d is not an integer)."""
-    s = np.asarray(steps)
-    if float(d).is_integer() and s.dtype.kind in "iu":
-        return (s // int(d)).astype(L)
-    from fractions import Fraction
-
-    return np.array(
-        [
-            math.floor(Fraction(int(v) if s.dtype.kind in "iu" else float(v)) / Fraction(d))
-            for v in s
-        ],
-        dtype=L,
-    )
-
-
-def exact_exponential(steps, initial_learning_rate, decay_steps, decay_rate, staircase=False, **_):
-    s = _steps(steps)
-    p = _floor_div(steps, decay_steps) if staircase else s / L(decay_steps)
-    if decay_rate == 0:
-        return np.where(p == 0, L(initial_learning_rate), L(0))
-    return L(initial_learning_rate) * np.exp(p * np.log(L(decay_rate)))
-
-
-def exact_piecewise(steps, boundaries, values, **_):
-    s = np.asarray(steps)
-    out = np.full(s.shape, L(values[-1]))
-    for b, v in zip(reversed(boundaries), reversed(values[:-1]), strict=True):
-        out = np.where(s <= b, L(v), out)
-    return out
-
-
-def exact_polynomial(
-    steps, initial_learning_rate, decay_steps, end_learning_rate=1e-4, power=1.0, cycle=False, **_
-):
-    s = _steps(steps)
-    d = L(decay_steps)
-    if cycle:
-        mult = np.ceil(s / d)
-        mult = np.where(s == 0, L(1), mult)
-        d = d * mult
-        left = (d - s) / d
-    else:
-        left = np.maximum(d - s, L(0)) / d
-    a, e = L(initial_learning_rate), L(end_learning_rate)
-    return (a - e) * left ** L(power) + e
-
-
-def exact_cosine(
-    steps, initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None, warmup_steps=0, **_
-):
-    s = _steps(steps)
-    d, a, al = L(decay_steps), L(initial_learning_rate), L(alpha)
-    if warmup_target is None:
-        peak, g, w = a, s, None
-    else:
-        peak, w = L(warmup_target), L(warmup_steps)
-        g = np.maximum(s - w, L(0))
-    t = np.minimum(g, d) / d
-    u = np.maximum(d - g, L(0)) / d
-    out = peak * ((1 - al) * _cos_weight(t, u) + al)
-    if w is not None and warmup_steps > 0:
-        out = np.where(s < w, a + (peak - a) * s / w, out)
-    return out
-
-
-def exact_restarts(
-    steps, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, **_
-):
-    """Period k starts at S_k = d (t**k - 1) / (t - 1) (d k when t = 1): found by integer
-    search over the period table, not by the logarithm."""
-    s = np.asarray(steps)
-    d, tm = L(first_decay_steps), L(t_mul)
-    a, al, sl = L(initial_learning_rate), L(alpha), s.astype(L)
-    if t_mul == 1:
-        k = _floor_div(s, first_decay_steps)
-        start, length = k * d, d
-        t, u = (sl - start) / d, (start + d - sl) / d
-        return a * ((1 - al) * L(m_mul) ** k * _cos_weight(t, u) + al)
-    starts, lengths = [L(0)], [d]
-    limit = L(s.max()) if s.size else L(0)
-    while starts[-1] <= limit:
-        starts.append(starts[-1] + lengths[-1])
-        lengths.append(lengths[-1] * tm)
-    starts_arr = np.array(starts, dtype=L)
-    k = np.searchsorted(starts_arr, s.astype(L), side="right") - 1
-    start, length = starts_arr[k], np.array(lengths, dtype=L)[k]
-    t = (sl - start) / length
-    u = (start + length - sl) / length
-    return a * ((1 - al) * L(m_mul) ** k.astype(L) * _cos_weight(t, u) + al)
-
-
-def exact_linear(steps, initial_learning_rate, end_learning_rate, transition_steps, **_):
-    s, n = _steps(steps), L(transition_steps)
-    a, e = L(initial_learning_rate), L(end_learning_rate)
-    return a + (e - a) * np.minimum(s, n) / n
-
-
-def exact_inverse_sqrt(steps, learning_rate, warmup_steps, initial_learning_rate=None, **_):
-    s, w, peak = _steps(steps), L(warmup_steps), L(learning_rate)
-    if initial_learning_rate is None:
-        warm = peak * (s + 1) / (w + 1)
-    else:
-        a = L(initial_learning_rate)
-        warm = a + (peak - a) * s / w
-    return np.where(s < w, warm, peak * np.sqrt(w / np.maximum(s, w)))
-
-
-# --- the Keras family: name, oracle, arguments, special steps ---------------------------
+# --- the Keras family: name, arguments, special steps ---------------------------
 
 KERAS_CASES = [
     (
         "ExponentialDecay",
-        exact_exponential,
         dict(initial_learning_rate=0.1, decay_steps=1000, decay_rate=0.96),
         [1000, 2000],
     ),
     (
         "ExponentialDecay",
-        exact_exponential,
         dict(initial_learning_rate=0.1, decay_steps=1000, decay_rate=0.96, staircase=True),
         [999, 1000, 1001, 99000],
     ),
     (
         "ExponentialDecay",
-        exact_exponential,
         dict(initial_learning_rate=1.0, decay_steps=7.5, decay_rate=0.5, staircase=True),
         [7, 8, 15, 16],
     ),
     (
         "ExponentialDecay",
-        exact_exponential,
         dict(initial_learning_rate=3e-4, decay_steps=50000, decay_rate=0.1),
         [],
     ),
     (
         "PiecewiseConstantDecay",
-        exact_piecewise,
         dict(boundaries=[1000, 5000, 70000], values=[1.0, 0.5, 0.1, 0.01]),
         [1000, 1001, 5000, 5001, 70000, 70001],
     ),
     (
         "PiecewiseConstantDecay",
-        exact_piecewise,
         dict(boundaries=[2.5, 10.0], values=[0.3, 0.2, 0.1]),
         [2, 3, 10, 11],
     ),
     (
         "PolynomialDecay",
-        exact_polynomial,
         dict(initial_learning_rate=0.1, decay_steps=90000, end_learning_rate=0.001),
         [89999, 90000, 90001],
     ),
     (
         "PolynomialDecay",
-        exact_polynomial,
         dict(initial_learning_rate=0.1, decay_steps=90000, end_learning_rate=0.0, power=2.0),
         [89999, 90000],
     ),
     (
         "PolynomialDecay",
-        exact_polynomial,
         dict(
             initial_learning_rate=0.1,
             decay_steps=3000,
@@ -206,31 +73,26 @@ KERAS_CASES = [
     ),
     (
         "PolynomialDecay",
-        exact_polynomial,
         dict(initial_learning_rate=0.001, decay_steps=5000, end_learning_rate=0.1, power=0.5),
         [4999, 5000],
     ),
     (
         "CosineDecay",
-        exact_cosine,
         dict(initial_learning_rate=0.1, decay_steps=90000),
         [45000, 89999, 90000, 90001],
     ),
     (
         "CosineDecay",
-        exact_cosine,
         dict(initial_learning_rate=0.1, decay_steps=80000, alpha=0.1),
         [79999, 80000],
     ),
     (
         "CosineDecay",
-        exact_cosine,
         dict(initial_learning_rate=0.0, decay_steps=80000, warmup_target=0.1, warmup_steps=5000),
         [4999, 5000, 5001, 84999, 85000],
     ),
     (
         "CosineDecay",
-        exact_cosine,
         dict(
             initial_learning_rate=0.01,
             decay_steps=1000,
@@ -242,25 +104,21 @@ KERAS_CASES = [
     ),
     (
         "CosineDecayRestarts",
-        exact_restarts,
         dict(initial_learning_rate=0.1, first_decay_steps=1000),
         [999, 1000, 2999, 3000, 6999, 7000, 15000, 31000, 63000],
     ),
     (
         "CosineDecayRestarts",
-        exact_restarts,
         dict(initial_learning_rate=0.1, first_decay_steps=1000, t_mul=1.0, m_mul=0.9, alpha=0.01),
         [999, 1000, 1001, 50000],
     ),
     (
         "CosineDecayRestarts",
-        exact_restarts,
         dict(initial_learning_rate=0.1, first_decay_steps=700, t_mul=1.5, m_mul=0.8),
         [700, 1750, 3325],
     ),
     (
         "CosineDecayRestarts",
-        exact_restarts,
         dict(initial_learning_rate=0.5, first_decay_steps=64, t_mul=3.0, m_mul=0.5, alpha=0.1),
         [64, 256, 832, 2560, 7744, 23296, 69952],
     ),
@@ -270,31 +128,26 @@ KERAS_IDS = [f"{c[0]}-{i}" for i, c in enumerate(KERAS_CASES)]
 OTHER_CASES = [
     (
         "Constant",
-        lambda s, learning_rate: np.full(np.shape(s), L(learning_rate)),
         dict(learning_rate=0.003),
         [],
     ),
     (
         "Linear",
-        exact_linear,
         dict(initial_learning_rate=0.1, end_learning_rate=0.001, transition_steps=90000),
         [89999, 90000],
     ),
     (
         "Linear",
-        exact_linear,
         dict(initial_learning_rate=0.0, end_learning_rate=0.3, transition_steps=777),
         [776, 777],
     ),
     (
         "InverseSqrt",
-        exact_inverse_sqrt,
         dict(learning_rate=1e-3, warmup_steps=4000),
         [3999, 4000, 4001],
     ),
     (
         "InverseSqrt",
-        exact_inverse_sqrt,
         dict(learning_rate=0.0007, warmup_steps=10, initial_learning_rate=0.0),
         [9, 10],
     ),
@@ -304,36 +157,21 @@ ALL_IDS = KERAS_IDS + [f"{c[0]}-{i}" for i, c in enumerate(OTHER_CASES)]
 
 N = 10**5
 
-#: measured worst cases (see docs/schedules.md): float32 results are rounded once from a
-#: float64 computation; float64 results carry the float64 rounding of exp/polynomial steps;
-#: JAX without x64 computes in float32.
-ULP_BOUND = {"float32": 1.0, "float64": 5.0, "jax-f32": 6.0}
 
-
-def _step_values(backend, special):
-    n = 3000 if backend.framework == "python" else 20001
-    far = [] if backend.framework == "python" else np.arange(20001, N + 1, 97)
-    return np.unique(np.concatenate([np.arange(n), far, np.asarray(special, dtype=np.int64)]))
-
-
-def _ulps(got, exact, dtype):
-    from oracle import ulp_of
-
-    got = np.asarray(got).astype(L)
-    err = np.abs(got - exact) / ulp_of(exact, dtype)
-    return err
+def _step_values(special):
+    """The first 3000 steps, each special step and its neighbours, a stride and a random
+    sample up to N (the exact reference is too slow for every step)."""
+    return sample_steps(N + 1, special, dense=3000, n=1000)
 
 
 def _counter_dtype(backend):
     return "int64" if backend.has_int64 else "int32"
 
 
-def _bound(backend):
-    if backend.framework == "jax" and not backend.x64:
-        return ULP_BOUND["jax-f32"], np.float32
-    if backend.out_dtype == np.float64:
-        return ULP_BOUND["float64"], np.float64
-    return ULP_BOUND["float32"], np.float32
+def _bound(backend, spec):
+    """The promised bound for this backend's results (reference.BOUNDS), and their dtype."""
+    dtype = np.float64 if backend.kind == "float64" else np.float32
+    return reference.bound(spec, backend.kind), dtype
 
 
 def _rising_power(name, kw):
@@ -346,18 +184,18 @@ def _rising_power(name, kw):
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=ALL_IDS)
 def test_matches_exact_closed_form(backend, case):
-    name, oracle, kw, special = case
+    name, kw, special = case
     spec = getattr(lrspec, name)(**kw)
-    steps = _step_values(backend, special)
-    exact = oracle(steps, **kw)
+    steps = _step_values(special)
+    exact = exact_long(spec, steps)
     got = backend.evaluate(spec, steps, _counter_dtype(backend))
-    bound, dtype = _bound(backend)
+    bound, dtype = _bound(backend, spec)
     scale = exact
     if _rising_power(name, kw) and (dtype == np.float64 or backend.framework == "jax"):
         # (1 - p) ** power (power != 1) rises from the initial rate by cancellation against
         # the end rate: the error is bounded in ulps of the end rate (documented)
-        scale = np.full(exact.shape, L(kw["end_learning_rate"]))
-    err = np.abs(np.asarray(got).astype(L) - exact) / ulp_of(scale, dtype)
+        scale = np.full(exact.shape, LONG(kw["end_learning_rate"]))
+    err = np.abs(np.asarray(got).astype(LONG) - exact) / ulp_of(scale, dtype)
     if dtype == np.float32:
         # XLA and TensorFlow on CPU flush float32 subnormals to zero
         err = np.where((exact < TINY32 * 1.0001) & (np.asarray(got) == 0), 0, err)
@@ -376,7 +214,7 @@ def _keras_values(index):
     if index not in _KERAS_VALUES:
         keras = pytest.importorskip("keras")
         tf = pytest.importorskip("tensorflow")
-        name, _, kw, special = KERAS_CASES[index]
+        name, kw, special = KERAS_CASES[index]
         theirs = getattr(keras.optimizers.schedules, name)(**kw)
         steps = np.unique(np.concatenate([np.arange(N + 1), special]))
         if name == "CosineDecay" and kw.get("warmup_target") is not None:
@@ -390,38 +228,40 @@ def _keras_values(index):
 @pytest.mark.parametrize("index", range(len(KERAS_CASES)), ids=KERAS_IDS)
 def test_within_4_ulp_of_keras_or_closer_to_exact(backend, index):
     """Within 4 float32 ulp of Keras wherever Keras itself is that close to the exact value;
-    where it is not (its float32 arithmetic), lrspec is closer to the exact value."""
-    name, oracle, kw, special = KERAS_CASES[index]
+    where it is not (its float32 arithmetic), lrspec is closer to the exact value. Every step
+    up to 10**5 (the exact reference is evaluated only where lrspec and Keras differ)."""
+    name, kw, special = KERAS_CASES[index]
+    spec = getattr(lrspec, name)(**kw)
     steps, theirs = _keras_values(index)
     if backend.framework == "python":
         pick = np.unique(np.concatenate([np.arange(2000), np.searchsorted(steps, special)]))
         steps, theirs = steps[pick], theirs[pick]
-    ours = backend.evaluate(getattr(lrspec, name)(**kw), steps, _counter_dtype(backend))
-    ours = np.asarray(ours).astype(np.float32).astype(L)
-    exact = oracle(steps, **kw)
-    ulp = ulp_of(np.maximum(np.abs(theirs.astype(L)), L(TINY32)), np.float32)
-    far = np.abs(ours - theirs.astype(L)) / ulp > 4
-    ours_err = np.abs(ours - exact)[far]
-    theirs_err = np.abs(theirs.astype(L) - exact)[far]
+    ours = backend.evaluate(spec, steps, _counter_dtype(backend))
+    ours = np.asarray(ours).astype(np.float32).astype(LONG)
+    ulp = ulp_of(np.maximum(np.abs(theirs.astype(LONG)), LONG(TINY32)), np.float32)
+    far = np.abs(ours - theirs.astype(LONG)) / ulp > 4
+    ours, theirs, steps = ours[far], theirs[far].astype(LONG), steps[far]
+    exact = exact_long(spec, steps)
+    ours_err, theirs_err = np.abs(ours - exact), np.abs(theirs - exact)
     bad = ours_err > theirs_err
-    if backend.framework == "jax" and not backend.x64:
+    if backend.kind == "float32-jax":
         # float32 throughout: lrspec is held to its own bound against the exact value (in
         # ulps of the end rate for a rising polynomial, as in the closed-form test)
-        scale = exact[far]
+        scale = exact
         if _rising_power(name, kw):
-            scale = np.full(scale.shape, L(kw["end_learning_rate"]))
-        bad &= ours_err / ulp_of(scale, np.float32) > ULP_BOUND["jax-f32"]
-    bad &= ~((exact[far] < TINY32 * 1.0001) & (ours[far] == 0))  # XLA flushes subnormals
+            scale = np.full(scale.shape, LONG(kw["end_learning_rate"]))
+        bad &= ours_err / ulp_of(scale, np.float32) > reference.bound(spec, "float32-jax")
+    bad &= ~((exact < TINY32 * 1.0001) & (ours == 0))  # XLA flushes subnormals
     assert not bad.any(), (
-        f"steps {steps[far][bad][:5]}: lrspec {ours[far][bad][:5]}, Keras {theirs[far][bad][:5]}, "
-        f"exact {exact[far][bad][:5]}"
+        f"steps {steps[bad][:5]}: lrspec {ours[bad][:5]}, Keras {theirs[bad][:5]}, "
+        f"exact {exact[bad][:5]}"
     )
 
 
 @pytest.mark.parametrize("index", range(len(KERAS_CASES)), ids=KERAS_IDS)
 def test_config_from_keras_and_deserialize(index):
     keras = pytest.importorskip("keras")
-    name, _, kw, _ = KERAS_CASES[index]
+    name, kw, _ = KERAS_CASES[index]
     theirs = getattr(keras.optimizers.schedules, name)(**kw)
     ours = getattr(lrspec, name)(**kw)
     assert ours.get_config() == theirs.get_config()
@@ -658,40 +498,12 @@ def _wsd():
     )
 
 
-def exact_wsd(steps):
-    s = _steps(steps)
-    peak = L("1e-3")
-    warm = L(1e-3) * (s + 1) / 501
-    decay = L(1e-3) * np.maximum(1500 - (s - 3500), L(0)) / 1500
-    return np.where(s < 500, warm, np.where(s < 3500, L(1e-3) + 0 * peak, decay))
-
-
-def exact_warmup_cosine(steps):
-    """Warmup(CosineDecay(0.1, 1000, alpha=0.1), 100, initial_learning_rate=0.0)"""
-    s = _steps(steps)
-    g = np.maximum(s - 100, L(0))
-    t, u = np.minimum(g, 1000) / 1000, np.maximum(1000 - g, L(0)) / 1000
-    return np.where(s < 100, L(0.1) * s / 100, L(0.1) * (L(0.9) * _cos_weight(t, u) + L(0.1)))
-
-
-def exact_join(steps):
-    """Join([Linear(0, 0.1, 10), ExponentialDecay(0.1, 7, 0.5, staircase=True),
-    PiecewiseConstantDecay([5], [0.01, 0.001])], [10, 40])"""
-    s = np.asarray(steps)
-    sl = s.astype(L)
-    first = L(0.1) * np.minimum(sl, 10) / 10
-    second = L(0.1) * L(0.5) ** ((np.maximum(s - 10, 0)) // 7).astype(L)
-    third = np.where(s - 40 <= 5, L(0.01), L(0.001))
-    return np.where(s < 10, first, np.where(s < 40, second, third))
-
-
 COMPOSED = [
-    (_wsd, exact_wsd, [0, 499, 500, 3499, 3500, 4999, 5000, 5001]),
+    (_wsd, [0, 499, 500, 3499, 3500, 4999, 5000, 5001]),
     (
         lambda: lrspec.Warmup(
             lrspec.CosineDecay(0.1, 1000, alpha=0.1), 100, initial_learning_rate=0.0
         ),
-        exact_warmup_cosine,
         [0, 99, 100, 101, 1099, 1100],
     ),
     (
@@ -703,7 +515,6 @@ COMPOSED = [
             ],
             [10, 40],
         ),
-        exact_join,
         [9, 10, 16, 17, 39, 40, 45, 46],
     ),
 ]
@@ -711,15 +522,16 @@ COMPOSED = [
 
 @pytest.mark.parametrize("case", COMPOSED, ids=["wsd", "warmup-cosine", "join3"])
 def test_composed_match_closed_form(backend, case):
-    make, oracle, special = case
+    make, special = case
+    spec = make()
     steps = np.unique(
         np.concatenate([np.arange(6000 if backend.framework != "python" else 1200), special])
     )
-    got = backend.evaluate(make(), steps, _counter_dtype(backend))
-    bound, dtype = _bound(backend)
-    exact = oracle(steps)
-    scale = np.maximum(exact, L(1e-4))  # rising ramps: ulps of the rates they reach
-    err = np.abs(np.asarray(got).astype(L) - exact) / ulp_of(scale, dtype)
+    got = backend.evaluate(spec, steps, _counter_dtype(backend))
+    bound, dtype = _bound(backend, spec)
+    exact = exact_long(spec, steps)
+    scale = np.maximum(exact, LONG(1e-4))  # rising ramps: ulps of the rates they reach
+    err = np.abs(np.asarray(got).astype(LONG) - exact) / ulp_of(scale, dtype)
     assert err.max() <= bound, f"step {steps[int(err.argmax())]}: {err.max():.3f} ulp"
 
 
@@ -800,29 +612,8 @@ def test_boundaries_exact_for_integer_steps(framework, spec, points):
 
 
 @pytest.mark.parametrize("index", range(len(ALL_CASES)), ids=ALL_IDS)
-def test_wrapped_int32_counter_keeps_decaying(framework, index):
-    name, _, kw, _ = ALL_CASES[index]
-    spec = getattr(lrspec, name)(**kw)
-    before_wrap = framework.evaluate(spec, [2**31 - 1], "int64")
-    wrapped = framework.evaluate(
-        spec, np.array([2**31 - 1, -(2**31), -(2**31) + 10], np.int64).astype(np.int32), "int32"
-    )
-    assert np.all(np.isfinite(wrapped)) and np.all(wrapped >= 0)
-    np.testing.assert_array_equal(wrapped[0], before_wrap[0])
-    if not framework.has_int64:
-        # float32 steps past 2**24 round: only the phase-free schedules stay exact
-        assert np.all(wrapped <= before_wrap[0]) or name in (
-            "PolynomialDecay",
-            "CosineDecayRestarts",
-        )
-        return
-    # 2**31 and 2**31 + 10 as the same schedule sees them through int64 / Python ints
-    assert wrapped[1] == np.float32(spec(2**31)) and wrapped[2] == np.float32(spec(2**31 + 10))
-
-
-@pytest.mark.parametrize("index", range(len(ALL_CASES)), ids=ALL_IDS)
 def test_never_above_initial_nor_negative(index):
-    name, _, kw, special = ALL_CASES[index]
+    name, kw, special = ALL_CASES[index]
     spec = getattr(lrspec, name)(**kw)
     steps = np.concatenate([np.arange(0, 2 * N, 7), special, [2**40, 2**62]])
     values = spec(steps)
