@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle import exact_float
 
 import lrspec
 
@@ -25,13 +25,6 @@ BEFORE, AFTER = 6, 6  # updates before the checkpoint, and after it
 # (first step, spec): a fresh run, and one whose counters were set to 10**6
 CASES = pytest.mark.parametrize(("start", "spec_name"), [(0, "smooth"), (10**6, "stairs")])
 HERE = Path(__file__).parent
-
-
-def exact(spec: lrspec.InverseTimeDecay, k: int) -> float:
-    p = Fraction(k) / Fraction(spec.decay_steps)
-    if spec.staircase:
-        p = Fraction(p.numerator // p.denominator)
-    return float(Fraction(spec.initial_learning_rate) / (1 + Fraction(spec.decay_rate) * p))
 
 
 def resume_in_fresh_process(function: str, *args: object) -> None:
@@ -77,14 +70,17 @@ def _torch_params(model) -> list[np.ndarray]:
 
 def torch_resume(ckpt: str, out: str, start: int, spec_name: str) -> None:
     """The resumed run, in a fresh process: a differently initialized model, then the state
-    dicts; the scheduler is built after ``optimizer.load_state_dict`` (the usual order)."""
+    dicts (plain values: ``weights_only=True``); the spec is read back from the scheduler's
+    state, and the scheduler built after ``optimizer.load_state_dict`` (the usual order)."""
     import torch
 
     model, optimizer = _torch_model(torch, seed=1234)
     saved = torch.load(ckpt, weights_only=True)
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
-    scheduler = _spec(spec_name).to_torch(optimizer)
+    spec = lrspec.deserialize(saved["scheduler"]["spec"])
+    assert spec == _spec(spec_name)
+    scheduler = spec.to_torch(optimizer)
     scheduler.load_state_dict(saved["scheduler"])
     k0 = start + BEFORE
     lrs = _torch_train(torch, model, optimizer, scheduler, range(k0, k0 + AFTER))
@@ -117,7 +113,7 @@ def test_torch_resume_in_a_fresh_process(tmp_path, start, spec_name):
     assert resumed["lrs"].tolist() == lrs[BEFORE:]
     for i, param in enumerate(_torch_params(model)):
         np.testing.assert_array_equal(resumed[f"arr_{i}"], param)
-    want = [exact(spec, k) for k in range(start, start + BEFORE + AFTER)]
+    want = [exact_float(spec, k) for k in range(start, start + BEFORE + AFTER)]
     np.testing.assert_allclose(lrs, want, rtol=4.5e-16)
 
 
@@ -192,7 +188,7 @@ def test_keras_resume_from_a_keras_file_in_a_fresh_process(tmp_path, start, spec
         np.testing.assert_array_equal(resumed[f"arr_{i}"], weight)
     updates = 2 * _EPOCHS * len(_KERAS_X) // _BATCH
     assert its + more_its == list(range(start, start + updates))
-    want = np.float32([exact(spec, k) for k in its + more_its])
+    want = np.float32([exact_float(spec, k) for k in its + more_its])
     np.testing.assert_array_equal(np.float32(lrs + more_lrs), want)
 
 
@@ -280,5 +276,5 @@ def test_optax_resume_from_saved_state_in_a_fresh_process(tmp_path, start, spec_
     for i, leaf in enumerate(jax.tree.leaves((params, state))):
         np.testing.assert_array_equal(resumed[f"arr_{i}"], np.asarray(leaf))
     assert int(state.count) == start + BEFORE + AFTER
-    want = [exact(spec, k) for k in range(start, start + BEFORE + AFTER)]
+    want = [exact_float(spec, k) for k in range(start, start + BEFORE + AFTER)]
     np.testing.assert_allclose(lrs + more, want, rtol=3 * 2**-23)
