@@ -39,6 +39,9 @@ def schedule_class() -> type:
     saving = tf_keras.saving
     if saving.get_registered_object(REGISTERED_NAME) is not cls:
         saving.register_keras_serializable("lrspec", "KerasSchedule")(cls)
+    # An optimizer's config names its schedule by class name too ('TfKerasSchedule'), and
+    # loading an H5 file looks the schedule up by that name alone: make it known as well.
+    saving.get_custom_objects().setdefault(cls.__name__, cls)
     return cls
 
 
