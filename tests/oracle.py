@@ -57,6 +57,15 @@ def exact_long(spec: Any, steps: Iterable[Any]) -> np.ndarray:
     return np.array([to_long(exact(spec, v)) for v in s.ravel()], dtype=LONG).reshape(s.shape)
 
 
+def exact_slope(spec: Any, step: int | float, h: Fraction = Fraction(1, 10**9)) -> float:
+    """``d rate / d step`` from the exact reference: a central difference (a forward one at
+    steps below ``h``), whose relative error is far below float32's."""
+    step = Fraction(step)
+    if step < h:
+        return float((_exact(spec, step + h) - _exact(spec, step)) / h)
+    return float((_exact(spec, step + h) - _exact(spec, step - h)) / (2 * h))
+
+
 def ulp_of(value: np.ndarray | float, dtype: type) -> np.ndarray:
     """The ulp of ``dtype`` at each value (the spacing of its binade)."""
     info = np.finfo(dtype)

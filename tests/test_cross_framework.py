@@ -3,9 +3,8 @@ one lrspec spec in Keras (TensorFlow backend, ``spec.to_keras()``), PyTorch
 (``spec.to_torch(optimizer)``) and optax (``spec.to_optax()``).
 
 In each framework the learning rate actually applied at update k, recovered from the
-parameter change ``delta = -lr * grad``, is ``spec(k)`` (checked against the float64 closed
-form ``a / (1 + r * k / d)``, ``k / d`` floored when staircase), and the three parameter
-trajectories agree to float32 tolerance.
+parameter change ``delta = -lr * grad``, is ``spec(k)`` (checked against the exact value of
+``lrspec.reference``), and the three parameter trajectories agree to float32 tolerance.
 
 The recovery is exact up to the rounding of ``p - lr * g`` in the parameters' dtype, which
 is bounded per component; float64 models make that bound ~1e-16 relative, which also shows
@@ -15,25 +14,19 @@ Python float, computed in float64).
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pytest
-from oracle import ulp_of
+from oracle import exact_float, ulp_of
 
 import lrspec
+from lrspec.reference import bound as promised_bound
 
 A, D, R = 0.1, 3.0, 0.5  # decays by ~3% per update around k = 20: an off-by-one shows
 UPDATES = 25
 W0 = np.array([0.1, -0.2, 0.3])
 B0 = 0.0
-
-
-def closed_form(k: int, staircase: bool) -> float:
-    p = math.floor(Fraction(k) / Fraction(D)) if staircase else k / D
-    return A / (1.0 + R * p)
 
 
 def make_data() -> tuple[np.ndarray, np.ndarray]:
@@ -181,9 +174,11 @@ def applied_rates(run: Run, dtype: str, k: int) -> tuple[np.ndarray, np.ndarray]
     return recovered, bound
 
 
-# the framework's own rounding of the rate, in float32 ulps: float64 compute rounded once (1),
-# JAX without x64 (3); torch with float32 parameters rounds its float64 lr to float32 (0.5)
-SLACK = {"tensorflow": 1.0, "jax": 3.0, "jax-x64": 1.0, "torch": 0.5}
+def slack(framework: Any, spec: lrspec.Schedule) -> float:
+    """The framework's own rounding of the rate, in float32 ulps: its bound in
+    ``reference.BOUNDS`` (float64 compute rounded once, or JAX without x64 in float32); torch
+    with float32 parameters rounds its float64 lr (2 float64 ulp) to float32: half an ulp."""
+    return 0.5 if framework.name == "torch" else promised_bound(spec, framework.kind)
 
 
 def dtypes_of(name: str) -> list[str]:
@@ -194,18 +189,19 @@ def dtypes_of(name: str) -> list[str]:
 @pytest.mark.parametrize("staircase", [False, True], ids=["smooth", "stairs"])
 def test_applied_rate_is_spec_k(framework, staircase):
     """The lr applied at update k, read from the parameter change, is spec(k)."""
+    spec = lrspec.InverseTimeDecay(A, D, R, staircase=staircase)
     for dtype in dtypes_of(framework.name):
         run = trained(framework.name, staircase, dtype)
         for k in range(UPDATES):
-            exact = closed_form(k, staircase)
+            exact = exact_float(spec, k)
             ulp32 = float(ulp_of(exact, np.float32))
             recovered, bound = applied_rates(run, dtype, k)
             assert bound.min() < 1e-3 * exact  # the recovery can tell spec(k) from spec(k + 1)
-            slack = SLACK[framework.name] if dtype == "float32" else 1.0
-            assert np.all(np.abs(recovered - exact) <= bound + slack * ulp32), (dtype, k)
+            rounding = slack(framework, spec) if dtype == "float32" else 1.0
+            assert np.all(np.abs(recovered - exact) <= bound + rounding * ulp32), (dtype, k)
             # the framework's own spec(k) is what it applied
             native = run.native[k]
-            native_slack = 1e-6 if framework.name == "torch" else SLACK[framework.name]
+            native_slack = 1e-6 if framework.name == "torch" else slack(framework, spec)
             assert abs(native - exact) <= native_slack * ulp32, (dtype, k)
             if dtype == "float64":
                 assert np.all(np.abs(recovered - native) <= bound + 4 * np.spacing(native)), k

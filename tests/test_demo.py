@@ -10,8 +10,12 @@ import textwrap
 
 import numpy as np
 import pytest
+from oracle import exact_float
+
+import lrspec
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+DEMO_SPEC = lrspec.InverseTimeDecay(0.1, 1.0, 0.5)  # the demo's schedule
 ROW = re.compile(r"^\s+(\d+)/(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\S+)\s*$")
 
 
@@ -27,10 +31,6 @@ def tables(stdout: str) -> dict[str, list[tuple[int, float, float, float]]]:
             epoch, _, loss, accuracy, lr = match.groups()
             out[current].append((int(epoch), float(loss), float(accuracy), float(lr)))
     return out
-
-
-def closed_form(k: int) -> float:
-    return 0.1 / (1 + 0.5 * k)
 
 
 def test_demo_trains_the_same_model_in_three_frameworks(tmp_path):
@@ -54,7 +54,7 @@ def test_demo_trains_the_same_model_in_three_frameworks(tmp_path):
         # 96 samples in batches of 32: updates 0-2 in epoch 1, 3-5 in epoch 2; the table
         # shows the rate of each epoch's last update, to 7 significant digits
         for (_, _, _, lr), k in zip(rows, (2, 5), strict=True):
-            assert lr == pytest.approx(closed_form(k), rel=1e-6)
+            assert lr == pytest.approx(exact_float(DEMO_SPEC, k), rel=1e-6)
     # same weights, data and batches: the frameworks' losses agree (printed to 4 decimals)
     losses = np.array([[r[1] for r in rows] for rows in found.values()])
     assert np.ptp(losses, axis=0).max() <= 2e-4, losses

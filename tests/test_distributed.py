@@ -14,11 +14,11 @@ import socket
 import subprocess
 import sys
 import textwrap
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle import exact_float
 
 import lrspec
 
@@ -27,7 +27,8 @@ SPEC_TEXT = "lrspec.InverseTimeDecay(0.1, 2.0, 0.5)"
 
 
 def exact(k: int) -> float:
-    return float(Fraction(1, 10) / (1 + Fraction(1, 2) * Fraction(k, 2)))
+    """The float64 nearest to SPEC's exact rate at step ``k`` (``lrspec.reference``)."""
+    return exact_float(SPEC, k)
 
 
 def run_script(

@@ -2,27 +2,26 @@
 ``inject_hyperparams``, ``scale_by_schedule``, ``optax.contrib``, under jit/vmap/grad, with and
 without ``jax_enable_x64``, and in a real training loop.
 
-The reference everywhere is the float64 closed form below, written again from Keras's
-documentation: ``lr = a / (1 + r * k / d)``, with ``k / d`` floored when ``staircase``.
+The reference everywhere is the exact value of ``lrspec.reference``, the bounds its
+``BOUNDS``.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pytest
-from oracle import ulp_of
+from oracle import exact_floats, exact_slope, ulp_of
 
 jax = pytest.importorskip("jax")
 optax = pytest.importorskip("optax")
 jnp = jax.numpy
 
 import lrspec  # noqa: E402
+from lrspec.reference import bound as promised_bound  # noqa: E402
 
 SPECS = {
     "seed": (0.1, 1.0, 0.5, False),  # Keras's documented example
@@ -33,14 +32,14 @@ SPECS = {
 STEPS = 35  # updates per run: more than 30, so "compiles once" means something
 
 
-def closed_form(a: float, d: float, r: float, staircase: bool, k: int | float) -> float:
-    """``a / (1 + r * p)``, ``p = k / d`` (exactly floored when staircase), in float64."""
-    p = math.floor(Fraction(k) / Fraction(d)) if staircase else k / d
-    return a / (1.0 + r * p)
+def spec_of(args: tuple[float, float, float, bool]) -> lrspec.InverseTimeDecay:
+    a, d, r, staircase = args
+    return lrspec.InverseTimeDecay(a, d, r, staircase=staircase)
 
 
 def reference(args: tuple[float, float, float, bool], counts: Any) -> np.ndarray:
-    return np.array([closed_form(*args, int(k)) for k in np.ravel(counts)], dtype=np.float64)
+    """The exact rates (``lrspec.reference``) at ``counts``, as the nearest float64s."""
+    return exact_floats(spec_of(args), [int(k) for k in np.ravel(counts)])
 
 
 def ulps(result: Any, exact: np.ndarray) -> np.ndarray:
@@ -57,9 +56,9 @@ def x64(request: pytest.FixtureRequest) -> Iterator[bool]:
 
 
 def ulp_bound(x64: bool) -> float:
-    # float64 compute rounded once: 1 ulp (measured: 0.5, correctly rounded); float32 throughout
-    # without x64: the documented 3 ulp (measured: up to 2.9 over 4e5 counts up to 2**32).
-    return 1.0 if x64 else 3.0
+    """InverseTimeDecay's bound (``lrspec.reference.BOUNDS``): float64 compute rounded once
+    (measured: 0.5 ulp, correctly rounded), or float32 throughout without x64."""
+    return promised_bound(spec_of(SPECS["seed"]), "float32" if x64 else "float32-jax")
 
 
 def make_case(name: str) -> tuple[tuple[float, float, float, bool], Any]:
@@ -281,11 +280,11 @@ def test_vmap_over_counts(case, x64):
 
 @pytest.mark.parametrize("step", [0.5, 1.0, 7.25, 100.0, 12345.5])
 def test_grad_with_respect_to_a_float_step(step, x64):
-    """``d lr / d step = -a (r / d) / (1 + r step / d)**2``; a staircase is flat."""
+    """``d lr / d step`` is that of the exact reference; a staircase is flat."""
     a, d, r = 0.1, 3.0, 0.5
     smooth = lrspec.InverseTimeDecay(a, d, r).to_optax()
     stairs = lrspec.InverseTimeDecay(a, d, r, staircase=True).to_optax()
-    exact = -a * (r / d) / (1.0 + r * step / d) ** 2
+    exact = exact_slope(lrspec.InverseTimeDecay(a, d, r), step)
     s = jnp.asarray(step)
     for derivative in (jax.grad(smooth)(s), jax.jit(jax.grad(smooth))(s)):
         np.testing.assert_allclose(float(derivative), exact, rtol=1e-5)
@@ -293,7 +292,7 @@ def test_grad_with_respect_to_a_float_step(step, x64):
     # per-example gradients: vmap of grad
     many = jnp.asarray([step, step + 1.0])
     per = jax.vmap(jax.grad(smooth))(many)
-    ref = [-a * (r / d) / (1.0 + r * t / d) ** 2 for t in (step, step + 1.0)]
+    ref = [exact_slope(lrspec.InverseTimeDecay(a, d, r), t) for t in (step, step + 1.0)]
     np.testing.assert_allclose(np.asarray(per, np.float64), ref, rtol=1e-5)
 
 

@@ -7,12 +7,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from oracle import exact_float, exact_floats
 
 import lrspec
-
-
-def _stairs(step: int, d: float) -> int:
-    return math.floor(Fraction(step) / Fraction(d))
 
 
 @pytest.mark.parametrize("d", [1000, 1000.0, 2.5, 0.75, 0.1, 7.0])
@@ -38,15 +35,14 @@ def test_boundaries_exact_past_2_24(backend, d):
         and Fraction(d).numerator * Fraction(d).denominator >= 2**32
     ):
         pytest.skip("JAX without x64: decay_steps without a short ratio is floored in float32")
-    want = np.array([0.1 / (1 + 0.5 * _stairs(s, d)) for s in steps], dtype=backend.out_dtype)
-    # every stair value is distinct at these steps in float32, so equality checks the stair
-    stair_of = {s: _stairs(s, d) for s in steps}
+    want = exact_floats(spec, steps).astype(backend.out_dtype)
+    # every stair value is distinct at these steps in float32, so closeness checks the stair
     bad = [
-        (s, stair_of[s])
+        (s, float(g), float(w))
         for s, g, w in zip(steps, got, want, strict=True)
         if abs(float(g) - float(w)) > 2 * np.spacing(w)
     ]
-    assert not bad, f"wrong stair at (step, exact stair): {bad[:5]}"
+    assert not bad, f"wrong stair at (step, got, exact): {bad[:5]}"
 
 
 def test_keras_is_one_stair_early_we_are_not():
@@ -55,8 +51,9 @@ def test_keras_is_one_stair_early_we_are_not():
     k = keras.optimizers.schedules.InverseTimeDecay(0.1, 1000, 0.5, staircase=True)
     ours = lrspec.InverseTimeDecay(0.1, 1000, 0.5, staircase=True)
     step = 16_777_999  # floor(step / 1000) = 16777, float32(step) = 16778000
-    exact = 0.1 / (1 + 0.5 * 16777)
-    assert float(k(step)) == pytest.approx(0.1 / (1 + 0.5 * 16778), rel=1e-6)
+    exact = exact_float(ours, step)
+    early = exact_float(ours, 16_778_000)  # the next stair
+    assert float(k(step)) == pytest.approx(early, rel=1e-6)
     assert ours(step) == pytest.approx(exact, rel=1e-15)
     assert float(ours(np.int64(step))) == pytest.approx(exact, rel=1e-15)
 
@@ -68,5 +65,5 @@ def test_huge_integer_decay_steps_on_int32_counters(framework, d):
     counts = [0, 5, d - 1, d, 2**32 - 1]
     wrapped = [(c + 2**31) % 2**32 - 2**31 for c in counts if c < 2**32]
     got = framework.evaluate(spec, wrapped, "int32")
-    want = np.array([0.1 / (1 + c // d) for c in counts], dtype=np.float32)
+    want = exact_floats(spec, counts).astype(np.float32)
     np.testing.assert_array_equal(got, want)

@@ -287,7 +287,7 @@ def test_cli_still_reads_a_good_schedule(tmp_path):
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    # the rate at step 2 of InverseTimeDecay(0.1, 1, 0.5) is 0.1 / (1 + 0.5 * 2) = 0.05
+    # the rate at step 2 of InverseTimeDecay(0.1, 1, 0.5) is 0.05
     assert "0.05" in proc.stdout
 
 
