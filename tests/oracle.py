@@ -4,6 +4,10 @@ Every expected learning rate in the tests is ``reference.exact(spec, step)`` (a 
 taken as the nearest float64 (:func:`exact_float`), as a long double (:func:`exact_long`,
 whose rounding is a thousandth of a float64 ulp where it is x87 extended), or compared in
 Fractions (:func:`ulp_error_exact`). Bounds come from ``reference.bound`` / ``BOUNDS``.
+
+Importing this module imports neither lrspec nor a framework (lrspec is imported on first
+use): test files that run themselves as scripts, to import lrspec after a framework, can
+import it at the top.
 """
 
 from __future__ import annotations
@@ -14,8 +18,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-
-from lrspec import reference
 
 LONG = np.longdouble
 HAVE_EXTENDED = np.finfo(LONG).nmant >= 63
@@ -31,9 +33,15 @@ def to_long(value: Fraction) -> np.longdouble:
     return np.ldexp(LONG(np.uint64(mantissa)), e - 63)
 
 
+def _reference() -> Any:
+    from lrspec import reference
+
+    return reference
+
+
 @cache
 def _exact(spec: Any, step: int | float) -> Fraction:
-    return reference.exact(spec, step)
+    return _reference().exact(spec, step)
 
 
 def exact(spec: Any, step: Any) -> Fraction:
@@ -82,7 +90,7 @@ def ulp_error_long(result: np.ndarray, exact_values: np.ndarray, dtype: type) ->
 
 def ulp_error_exact(result: float, exact_value: Fraction, dtype: type) -> float:
     """``|result - exact| / ulp``, computed exactly (``reference.ulp``)."""
-    unit = reference.ulp(exact_value, np.dtype(dtype).name)
+    unit = _reference().ulp(exact_value, np.dtype(dtype).name)
     return float(abs(Fraction(float(result)) - exact_value) / unit)
 
 
@@ -94,7 +102,7 @@ def assert_within_bound(spec: Any, steps: Iterable[Any], got: Iterable[Any], kin
     assert len(steps) == len(got), (len(steps), len(got))
     errors = [ulp_error_exact(g, exact(spec, s), dtype) for s, g in zip(steps, got, strict=True)]
     worst = int(np.argmax(errors))
-    assert errors[worst] <= reference.bound(spec, kind), (
+    assert errors[worst] <= _reference().bound(spec, kind), (
         f"{spec} at step {steps[worst]}: {got[worst]!r} is {errors[worst]:.3f} ulp ({kind}) "
         f"from {float(exact(spec, steps[worst]))!r}"
     )
