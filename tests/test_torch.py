@@ -1,6 +1,7 @@
 """The PyTorch scheduler, ``spec.to_torch(optimizer)``: real training with SGD, the lr read back
-from every update, tensor lrs under ``torch.compile``, checkpoints (``weights_only`` in a fresh
-process), pickling, CUDA without host syncs, and ``spec(tensor)`` under ``fullgraph=True``.
+from every update, tensor lrs under ``torch.compile``, checkpoints (plain state dicts; resuming
+in a fresh process: tests/test_resume.py), pickling, CUDA without host syncs, and
+``spec(tensor)`` under ``fullgraph=True`` in a fresh process.
 
 The oracle is the one exact reference (``lrspec.reference``), within its ``BOUNDS``.
 """
