@@ -111,7 +111,7 @@ def test_matches_optax(name):
     """Within 3 float32 ulps of the peak rate at every step: optax computes in float32
     (``1 + cos`` and ``1 - p`` cancel near the end, ``p * log(rate)`` rounds), so relative
     to small late values it is up to ~4e5 ulps off (docs/schedules.md); lrspec's own
-    accuracy is tested against exact closed forms in test_family.py."""
+    accuracy is tested against the exact reference in test_family.py."""
     jax = pytest.importorskip("jax")
     jnp = pytest.importorskip("jax.numpy")
     theirs, ours = _optax_cases()[name]

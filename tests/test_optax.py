@@ -335,7 +335,7 @@ def test_chain_with_scale_by_schedule(case, x64):
 @FEW
 def test_contrib_schedule_free_sgd(case, x64):
     """``optax.contrib.schedule_free_sgd`` driven by the spec trains like the same optimizer
-    driven by a table of the float32-rounded closed form."""
+    driven by a table of the float32-rounded exact rates."""
     args, spec = case
     table = jnp.asarray(reference(args, range(STEPS)).astype(np.float32))
     rng = np.random.default_rng(3)
