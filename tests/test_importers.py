@@ -1069,3 +1069,52 @@ def test_imported_specs_round_trip() -> None:
     assert again == spec
     steps = np.arange(120)
     np.testing.assert_array_equal(again(steps), spec(steps))
+
+
+def _traced_specs() -> dict[str, Any]:
+    return {
+        "wsd": lrspec.from_transformers(
+            "warmup_stable_decay",
+            3e-4,
+            num_warmup_steps=10,
+            num_training_steps=100,
+            num_decay_steps=30,
+            decay_type="1-sqrt",
+        ),
+        "cosine-1.5": lrspec.from_transformers(
+            "cosine", 3e-4, num_warmup_steps=10, num_training_steps=100, num_cycles=1.5
+        ),
+        "restarts": lrspec.Cycle(
+            lrspec.Anneal(0.1, 0.001, 10, progress_power=2.0),
+            10,
+            period_mul=2,
+            decay=0.7,
+            cycles=5,
+        ),
+        "sum-shift": lrspec.Sum(
+            [lrspec.Constant(0.01), lrspec.Shift(lrspec.Anneal(0.1, 0, 10), 2.5)]
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_traced_specs()))
+def test_imported_specs_trace(name: str, framework: Any) -> None:
+    """Under jax.jit, tf.function and torch.compile(fullgraph=True), as evaluated eagerly."""
+    spec = _traced_specs()[name]
+    steps = np.arange(0, 300)
+    with framework.context():
+        eager = framework.to_numpy(spec(framework.steps(steps)))
+        if framework.framework == "jax":
+            import jax
+
+            traced = jax.jit(lambda k: spec(k))(framework.steps(steps))
+        elif framework.framework == "tensorflow":
+            import tensorflow as tf
+
+            traced = tf.function(lambda k: spec(k))(framework.steps(steps))
+        else:
+            import torch
+
+            torch._dynamo.reset()
+            traced = torch.compile(lambda k: spec(k), fullgraph=True)(framework.steps(steps))
+    np.testing.assert_allclose(framework.to_numpy(traced), eager, rtol=1e-6)

@@ -699,7 +699,8 @@ def _cycle_constants(s: Cycle) -> tuple[Any, ...]:
     d = float(s.decay)
     decay_split = split12(high_ln(d)) if 0 < d < 1 else (0.0, 0.0)
     if s.period_mul == 1:
-        return (), decay_split
+        end = Fraction(s.cycles or 0) * Fraction(s.period)  # the end of the last cycle
+        return (), decay_split, (math.ceil(end), float(end))
     p, m = Fraction(s.period), Fraction(s.period_mul)
     starts = []
     start, size, j = Fraction(0), p, 0
@@ -708,7 +709,7 @@ def _cycle_constants(s: Cycle) -> tuple[Any, ...]:
         starts.append((math.ceil(start), float(start), float(size)))
         start, size, j = start + size, size * m, j + 1
     starts.append((math.ceil(start), float(start), float(size)))  # the end of the last cycle
-    return tuple(starts), decay_split
+    return tuple(starts), decay_split, starts[-1][:2]
 
 
 #: the most cycles a growing period may run before step 2**63 unless ``cycles`` bounds it
@@ -728,7 +729,7 @@ def cycle(s: Cycle, x: StepView, ops: Ops) -> Any:
     """``decay ** i * schedule(position)`` in cycle ``i``, the schedule's own time running
     over ``period`` steps whatever the cycle's length; after ``cycles`` cycles, the value at
     the end of the last one."""
-    starts, decay_split = constants(s, _cycle_constants)
+    starts, decay_split, (end_whole, end) = constants(s, _cycle_constants)
     p = float(s.period)
     f = x.f
     if not starts:  # a fixed period: exact integer arithmetic where the period is whole
@@ -737,9 +738,8 @@ def cycle(s: Cycle, x: StepView, ops: Ops) -> Any:
         if s.cycles is None:
             ended = None
         else:
-            end = Fraction(s.cycles) * Fraction(s.period)
-            ended = at_least(x, math.ceil(end), float(end), ops)
-            index = ops.where(ended, float(s.cycles - 1), index)
+            ended = at_least(x, end_whole, end, ops)
+            index = ops.where(ended, index * 0.0 + float(s.cycles - 1), index)
         if i is not None and p.is_integer() and p <= ops.int_max:
             p_i = int(p)
 
@@ -764,13 +764,12 @@ def cycle(s: Cycle, x: StepView, ops: Ops) -> Any:
         size = f * 0.0 + starts[0][2]
         for j, (whole, exact, length) in enumerate(starts[1:-1], 1):
             hit = at_least(x, whole, exact, ops)
-            index = ops.where(hit, float(j), index)
-            start = ops.where(hit, exact, start)
-            size = ops.where(hit, length, size)
+            index = ops.where(hit, index * 0.0 + float(j), index)
+            start = ops.where(hit, start * 0.0 + exact, start)
+            size = ops.where(hit, size * 0.0 + length, size)
         local = ops.minimum(ops.maximum(f - start, 0.0), size) / size * p
         if s.cycles is not None:
-            whole, exact, _ = starts[-1]
-            local = ops.where(at_least(x, whole, exact, ops), p, local)
+            local = ops.where(at_least(x, end_whole, end, ops), local * 0.0 + p, local)
         inner_x = LazyStep(lambda: local, None, x.precise)
     inner = evaluate(s.schedule, inner_x, ops)  # type: ignore[arg-type]
     d = float(s.decay)
