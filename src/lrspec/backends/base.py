@@ -71,6 +71,12 @@ class Ops:
         """The largest integer the backend's integer path holds exactly."""
         return 2**63 - 1
 
+    @property
+    def float_max(self) -> float:
+        """The largest finite value of the compute float (float32's where it computes in
+        float32): constants above it would overflow (and warn) on their way in."""
+        return 1.7976931348623157e308
+
     # --- the two ends of an evaluation --------------------------------------------------
 
     def prepare(self, step: Any, dtype: Any | None) -> LazyStep:

@@ -26,6 +26,10 @@ class JaxOps(Ops):
     def int_max(self) -> int:
         return 2**63 - 1 if x64() else 2**32 - 1
 
+    @property
+    def float_max(self) -> float:
+        return 1.7976931348623157e308 if x64() else 3.4028234663852886e38
+
     def prepare(self, step: Any, dtype: Any | None) -> LazyStep:
         wide64 = x64()
         precise = wide64 and dtype is not None and jnp.dtype(dtype) == jnp.float64
@@ -66,6 +70,10 @@ class JaxOps(Ops):
         # where, not jnp.minimum: at a tie (step 0 against the cap) jnp.minimum halves the
         # gradient, and jax.grad through a schedule is part of the contract
         return jnp.where(y < x, y, x)
+
+    def maximum(self, x: Any, y: Any) -> Any:
+        # where, not jnp.maximum: the same halved gradient at a tie (a rate at its floor)
+        return jnp.where(y > x, y, x)
 
     def native(self, steps: Any, variant: str) -> Any:
         if variant != "jax-x64":

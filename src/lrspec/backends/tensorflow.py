@@ -23,7 +23,8 @@ class TensorFlowOps(Ops):
             return LazyStep(lambda: tf.maximum(tf.cast(step, tf.float64), 0.0), None, precise)
         if not dtype.is_integer:
             raise TypeError(f"step must have an integer or floating dtype, got {dtype.name}")
-        wide = tf.cast(step, tf.int64)
+        # uint64 stays uint64 (TF has its arithmetic): int64 would wrap past 2**63
+        wide = step if dtype == tf.uint64 else tf.cast(step, tf.int64)
         bits = _WRAP_BITS.get(dtype)
         if bits is not None:
             # A wrapped narrow counter counts on: read it modulo 2**bits.

@@ -37,6 +37,10 @@ class TorchOps(Ops):
         precise = fdtype == torch.float64 and _out_dtype(dtype) == torch.float64
         if step.is_floating_point():
             return LazyStep(lambda: torch.clamp(step.to(fdtype), min=0.0), None, precise)
+        if step.dtype == torch.uint64:
+            # torch has no uint64 arithmetic (and int64 would wrap past 2**63): read it as
+            # float64, exact below 2**53 and rounded once above
+            return LazyStep(lambda: step.to(fdtype), None, precise)
         bits = _WRAP_BITS.get(step.dtype)
         wide = step.to(torch.int64)
         if bits is not None:
