@@ -281,6 +281,24 @@ BASE = {
     "InverseSqrt": dict(learning_rate=0.1, warmup_steps=10, initial_learning_rate=0.01),
     "Warmup": dict(schedule=lrspec.Constant(0.1), warmup_steps=10, initial_learning_rate=0.01),
     "Join": dict(schedules=[lrspec.Constant(0.1), lrspec.Constant(0.01)], boundaries=[10]),
+    # (Anneal's tanh_lower/tanh_upper may be negative: not in these lists)
+    "Anneal": dict(
+        initial_learning_rate=0.1,
+        end_learning_rate=0.01,
+        transition_steps=10.0,
+        power=2.0,
+        progress_power=1.5,
+    ),
+    "Cycle": dict(
+        schedule=lrspec.Anneal(0.1, 0.0, 10.0),
+        period=10.0,
+        period_mul=2.0,
+        decay=0.5,
+        cycles=3,
+    ),
+    "Shift": dict(schedule=lrspec.Constant(0.1), steps=5),
+    "Sum": dict(schedules=[lrspec.Constant(0.1), lrspec.Constant(0.01)]),
+    "Product": dict(schedules=[lrspec.Constant(0.1), lrspec.Constant(0.5)]),
 }
 
 SCALAR_ARGS = [
