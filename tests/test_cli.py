@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -21,10 +22,13 @@ from oracle import exact_float, ulp_error_exact
 
 import lrspec
 from lrspec import cli, reference
-from lrspec.cli import parse, tables
+from lrspec.cli import parse, quiet, tables
+from lrspec.demo import DEFAULT_OUT
 from lrspec.schedules import SCHEDULES
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+# The command line quiets the frameworks itself: no TF_CPP_MIN_LOG_LEVEL here
+ENV = {k: v for k, v in os.environ.items() if k not in quiet.ENV} | {"PYTHONWARNINGS": "ignore"}
+FRAMEWORKS = ("torch", "jax", "tensorflow", "keras", "tf_keras", "matplotlib")
 
 
 def run(*args: str, cwd=None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
@@ -36,6 +40,46 @@ def run(*args: str, cwd=None, timeout: int = 300) -> subprocess.CompletedProcess
         cwd=cwd,
         env=ENV,
     )
+
+
+# main() in a fresh process, hiding some packages as if they were not installed (every finder
+# answers None for them), then the frameworks it imported, as JSON on the last line
+MAIN = """
+import json, sys
+
+class Hide:
+    def __init__(self, inner):
+        self.inner = inner
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {hidden!r}:
+            return None
+        return self.inner.find_spec(name, path, target)
+
+    def __getattr__(self, attr):
+        return getattr(self.inner, attr)
+
+sys.meta_path[:] = [Hide(finder) for finder in sys.meta_path]
+from lrspec.cli import main
+status = main({argv!r})
+sys.stdout.flush()
+print(json.dumps([status, sorted(m for m in {frameworks!r} if m in sys.modules)]))
+"""
+
+
+def run_main(*argv: str, hidden: tuple[str, ...] = ()) -> tuple[int, list[str], str, str]:
+    """(exit status, frameworks imported, stdout before the report, stderr)."""
+    code = MAIN.format(hidden=set(hidden), argv=list(argv), frameworks=FRAMEWORKS)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env=ENV)  # fmt: skip
+    *out, last = proc.stdout.splitlines() or [""]
+    assert last.startswith("["), proc.stdout + proc.stderr
+    status, imported = json.loads(last)
+    return status, imported, "\n".join(out), proc.stderr
+
+
+#: what a framework's C++ logging looks like on stderr (absl / glog line prefixes)
+LOG_LINE = re.compile(r"^[IWEF]\d{4} |^WARNING: All log messages before absl", re.MULTILINE)
 
 
 # --- help and entry points ----------------------------------------------------------------
@@ -52,10 +96,10 @@ def test_top_level_help_lists_every_command():
 @pytest.mark.parametrize(
     ("command", "words"),
     [
-        ("table", ["--steps", "--backend", "--format"]),
-        ("check", ["--start", "--stop", "--ulp", "exact", "1 ulp", "3 ulp", "2 ulp"]),
-        ("plot", ["--out", "--yscale", "--xscale", "--backend", ".svg"]),
-        ("demo", ["--epochs", "--out", "Keras", "PyTorch", "optax"]),
+        ("table", ["--steps", "--backend", "'all'", "default: python and numpy", "--format"]),
+        ("check", ["--start", "--stop", "--ulp", "exact", "1 ulp", "3 ulp", "2 ulp", "'all'"]),
+        ("plot", ["--out", "--yscale", "--xscale", "--backend", ".svg", "(default: lrspec.png)"]),
+        ("demo", ["--epochs", "--out", "Keras", "PyTorch", "optax", f"(default: {DEFAULT_OUT})"]),
     ],
 )
 def test_command_help(command, words):
@@ -91,8 +135,11 @@ def test_table_matches_closed_form_in_every_backend():
         ",".join(map(str, steps)),
         "--format",
         "csv",
+        "--backend",
+        "all",
     )
     assert proc.returncode == 0, proc.stderr
+    assert not LOG_LINE.search(proc.stderr), proc.stderr  # the frameworks' chatter dropped
     lines = [line for line in proc.stdout.splitlines() if not line.startswith("#")]
     rows = list(csv.reader(io.StringIO("\n".join(lines))))
     header, body = rows[0], rows[1:]
@@ -113,6 +160,22 @@ def test_table_matches_closed_form_in_every_backend():
             assert str(value) == row[column] or repr(float(value)) == row[column], (name, row)
             error = ulp_error_exact(float(value), exact, dtype)
             assert error <= reference.bound(spec, kind), (name, row, float(exact))
+
+
+def test_table_by_default_imports_no_framework():
+    status, imported, out, err = run_main("table", "InverseTimeDecay(0.1, 1.0, 0.5)")
+    assert (status, imported, err) == (0, [], "")
+    header = out.splitlines()[1].split()
+    assert header == ["step", "python", "(float64)", "numpy", "(float64)"]
+
+
+def test_named_backends_import_only_their_framework():
+    pytest.importorskip("torch")
+    argv = ["table", "InverseTimeDecay(0.1, 1.0, 0.5)", "--steps", "1", "--format", "csv"]
+    status, imported, out, err = run_main(*argv, "--backend", "numpy,torch")
+    assert status == 0, err
+    assert imported == ["torch"]
+    assert out.splitlines()[1] == "step,numpy (float64),torch (float32)"
 
 
 def test_table_reads_json_and_files(tmp_path):
@@ -144,8 +207,10 @@ def test_table_reads_keras_serialized_form():
 
 
 def test_check_passes_for_a_good_schedule():
-    proc = run("check", "InverseTimeDecay(0.1, 1.0, 0.5, staircase=True)", "--stop", "3000")
+    proc = run("check", "InverseTimeDecay(0.1, 1.0, 0.5, staircase=True)", "--stop", "3000",
+               "--backend", "all")  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not LOG_LINE.search(proc.stderr), proc.stderr
     lines = proc.stdout.splitlines()
     for backend in tables.installed_variants():
         (row,) = [line for line in lines if line.split()[:1] == [backend]]
@@ -253,21 +318,74 @@ def test_plot_writes_a_real_png(tmp_path):
     pixels = image[..., :3].reshape(-1, 3)
     assert len(np.unique(pixels, axis=0)) > 50  # text, axes and curves, not a flat colour
     assert pixels.std() > 0.05
-    # the curves use matplotlib's first two colours (tab:blue, tab:orange)
+
+
+def _colour_pixels(path, rgb) -> int:
+    pixels = _read_png(path)[..., :3].reshape(-1, 3)
+    return int((np.abs(pixels * 255 - np.array(rgb)).max(axis=1) < 8).sum())
+
+
+def test_plot_draws_each_backend_in_its_own_colour(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "lr.png"
+    # one schedule, two backends: the curves coincide, and both colours show (the first
+    # backend's line is the widest; matplotlib's first two colours, tab:blue and tab:orange)
+    proc = run("plot", "InverseTimeDecay(0.1, 1.0, 0.5)", "--stop", "100", "--backend",
+               "numpy,python", "-o", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
     for rgb in ((0x1F, 0x77, 0xB4), (0xFF, 0x7F, 0x0E)):
-        near = np.abs(pixels * 255 - np.array(rgb)).max(axis=1) < 8
-        assert near.sum() > 100, rgb
+        assert _colour_pixels(out, rgb) > 100, rgb
+    proc = run("plot", "InverseTimeDecay(0.1, 1.0, 0.5)", "--stop", "100", "-o", str(out),
+               "--backend", "numpy")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert _colour_pixels(out, (0xFF, 0x7F, 0x0E)) == 0  # one backend, one colour
 
 
-def test_plot_every_backend_to_svg(tmp_path):
+def test_plot_every_backend_to_svg_with_a_wrapped_title(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "lr.svg"
-    proc = run("plot", "InverseTimeDecay(0.1, 1.0, 0.5)", "--xscale", "log", "-o", str(out))
+    spec = "Warmup(CosineDecay(0.1, 9000, alpha=0.01), warmup_steps=1000)"
+    proc = run("plot", spec, "--xscale", "log", "--backend", "all", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
+    assert not LOG_LINE.search(proc.stderr), proc.stderr
     text = out.read_text()
     assert text.lstrip().startswith("<?xml") and "<svg" in text
+    # matplotlib notes each line of text it draws in a comment
+    notes = re.findall(r"<!-- (.*?) -->", text)
     for backend in tables.installed_variants():  # one legend entry per backend
-        assert f"<!-- {backend} -->" in text  # matplotlib notes each text it draws
+        assert backend in notes
+    title = parse.describe(cli.parse_schedule(spec))
+    assert len(title) > 120  # longer than a line of a 900-pixel figure
+    start = [n.startswith("Warmup(") for n in notes].index(True)
+    lines = notes[start : start + len(title) // 40]
+    assert len(lines[0]) < len(title)
+    assert " ".join(lines).startswith(title)  # wrapped, not cut
+
+
+def test_plot_without_matplotlib_fails_first(tmp_path):
+    # before parsing the schedule or importing a framework: one line, exit status 2
+    argv = ["plot", "InverseTimeDecay(0.1, 1.0, 0.5)", "--backend", "all"]
+    status, imported, out, err = run_main(*argv, "-o", str(tmp_path / "x.png"),
+                                          hidden=("matplotlib",))  # fmt: skip
+    assert (status, imported, out) == (2, [], "")
+    assert err.strip() == "lrspec: error: plot needs matplotlib: pip install 'lrspec[plot]'"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_drop_noise_keeps_python_output():
+    text = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796401974.581566   16695 port.cc:153] oneDNN custom operations are on.\n"
+        "E0000 00:00:1733935021.123456    1234 cuda_executor.cc:1228] failed call to cuInit: "
+        "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n"
+        "W1204 16:45:01.123456  4242 tf_logging.cc:12] something\n"
+        "To enable the following instructions: AVX2 FMA, in other operations, rebuild ...\n"
+        "/x/y.py:3: UserWarning: a real warning\n"
+        "  warnings.warn('a real warning')\n"
+    )
+    assert quiet.drop_noise(text) == (
+        "/x/y.py:3: UserWarning: a real warning\n  warnings.warn('a real warning')\n"
+    )
 
 
 # --- bad input: one line on stderr, exit status 2 ---------------------------------------------
@@ -295,6 +413,7 @@ def test_plot_every_backend_to_svg(tmp_path):
         ["table", "InverseTimeDecay(0.1, 1.0, 0.5)", "--steps", "-1"],
         ["table", "InverseTimeDecay(0.1, 1.0, 0.5)", "--steps", "0:10000000000"],
         ["table", "InverseTimeDecay(0.1, 1.0, 0.5)", "--backend", "cupy"],
+        ["check", "InverseTimeDecay(0.1, 1.0, 0.5)", "--backend", "numpy,cupy"],
         ["table"],
         ["frobnicate"],
         ["check", "InverseTimeDecay(0.1, 1.0, 0.5)", "--stop", "ten"],

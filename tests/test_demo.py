@@ -7,14 +7,19 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 from oracle import exact_float
 
 import lrspec
+from lrspec.cli import quiet
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+# The command line quiets the frameworks itself: no TF_CPP_MIN_LOG_LEVEL here
+ENV = {k: v for k, v in os.environ.items() if k not in quiet.ENV} | {"PYTHONWARNINGS": "ignore"}
+#: a framework's C++ log line on stderr (absl / glog)
+LOG_LINE = re.compile(r"^[IWEF]\d{4} |^WARNING: All log messages before absl", re.MULTILINE)
 DEMO_SPEC = lrspec.InverseTimeDecay(0.1, 1.0, 0.5)  # the demo's schedule
 ROW = re.compile(r"^\s+(\d+)/(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\S+)\s*$")
 
@@ -47,6 +52,7 @@ def test_demo_trains_the_same_model_in_three_frameworks(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
+    assert not LOG_LINE.search(proc.stderr), proc.stderr  # TensorFlow's chatter dropped
     found = tables(proc.stdout)
     assert list(found) == ["Keras", "PyTorch", "JAX"], proc.stdout
     for rows in found.values():
@@ -103,3 +109,21 @@ def test_demo_without_keras_notes_it_and_trains_the_others(tmp_path):
     assert "note: keras is not installed" in proc.stdout
     assert list(tables(proc.stdout)) == ["PyTorch", "JAX"]
     assert (tmp_path / "d.png").stat().st_size > 10_000
+
+
+def test_demo_figure_goes_to_an_ignored_folder_by_default(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("matplotlib")
+    argv = ["demo", "--epochs", "1", "--samples", "32", "--frameworks", "torch"]
+    for extra, where in (([], "out/lrspec-demo.png"), (["--output", "f/d.svg"], "f/d.svg")):
+        proc = subprocess.run([sys.executable, "-m", "lrspec", *argv, *extra], capture_output=True,
+                              text=True, timeout=600, env=ENV, cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert f"figure: {Path(where)}" in proc.stdout
+        assert (tmp_path / where).stat().st_size > 10_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "out"]
+    # the repository ignores the default folder
+    root = Path(__file__).resolve().parent.parent
+    if (root / ".git").exists():
+        check = subprocess.run(["git", "check-ignore", "-q", "out/lrspec-demo.png"], cwd=root)
+        assert check.returncode == 0, "out/ is not ignored by .gitignore"

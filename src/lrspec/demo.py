@@ -9,6 +9,9 @@ trains, the largest learning-rate difference between them, and saves a figure::
 
     python -m lrspec demo                 # or: lrspec demo --epochs 2 --out demo.png
 
+The figure goes to ``out/lrspec-demo.png`` unless ``out`` (``--out``) says otherwise (the
+repository ignores ``out/``); missing folders are created.
+
 The learning rate is per optimizer update: ``lr(k) = 0.1 / (1 + 0.5 k)`` at update k. The
 tables show the rate of each epoch's last update; the figure shows every update.
 """
@@ -29,7 +32,10 @@ import lrspec
 
 UsageError = ValueError  # the command line turns it into one line and exit status 2
 
-__all__ = ["Run", "make_data", "run"]
+__all__ = ["DEFAULT_OUT", "Run", "make_data", "run"]
+
+#: where the figure goes by default: a folder the repository ignores
+DEFAULT_OUT = str(Path("out", "lrspec-demo.png"))
 
 FEATURES, HIDDEN, CLASSES = 4, 16, 3
 FRAMEWORKS = ("keras", "torch", "optax")
@@ -309,6 +315,7 @@ def plot(runs: list[Run], spec: lrspec.Schedule, out: str) -> bool:
     fig.suptitle("lrspec: one schedule, three frameworks", fontsize=12)
     fig.tight_layout()
     try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=100)
     except OSError as err:
         raise UsageError(f"cannot write {out}: {err.strerror}") from None
@@ -322,7 +329,7 @@ def run(
     epochs: int = 5,
     samples: int = 600,
     batch_size: int = 32,
-    out: str = "lrspec-demo.png",
+    out: str = DEFAULT_OUT,
     frameworks: str = "keras,torch,optax",
 ) -> int:
     """Train in each framework, print the tables and the comparison, save the figure."""
@@ -338,7 +345,7 @@ def run(
         )
     if Path(out).suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--out must end in .png or .svg, got {out!r}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     started = time.perf_counter()
     spec = lrspec.InverseTimeDecay(0.1, 1.0, 0.5)
     data, labels = make_data(samples)

@@ -5,9 +5,12 @@ output, inline or in a file) or as a short expression parsed with :mod:`ast`, ne
 evaluated::
 
     lrspec table "InverseTimeDecay(0.1, decay_steps=1.0, decay_rate=0.5)" --steps 0,1,10
-    lrspec check "InverseTimeDecay(0.1, 1.0, 0.5, staircase=True)" --stop 100000
+    lrspec check "InverseTimeDecay(0.1, 1.0, 0.5, staircase=True)" --stop 100000 --backend all
     lrspec plot "InverseTimeDecay(0.1, 1.0, 0.5)" --yscale log -o lr.png
     lrspec demo
+
+Commands compute with the Python and NumPy backends unless ``--backend`` names others (or
+``all``): only then is a framework imported, and its log chatter dropped (:mod:`.quiet`).
 
 Exit status: 0 success; 1 ``check`` found a backend beyond its bound; 2 bad input (one line
 on stderr, no traceback). The package: :mod:`~lrspec.cli.parse` reads inputs,
@@ -26,6 +29,9 @@ import lrspec
 from lrspec.backends import VARIANTS
 from lrspec.cli.commands import cmd_check, cmd_demo, cmd_plot, cmd_table
 from lrspec.cli.parse import UsageError, parse_schedule, parse_steps
+from lrspec.cli.quiet import ENV
+from lrspec.cli.tables import DEFAULT_VARIANTS
+from lrspec.demo import DEFAULT_OUT as DEMO_OUT
 from lrspec.reference import BOUNDS
 from lrspec.schedules import SCHEDULES
 
@@ -55,13 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lrspec {lrspec.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    backends = ", ".join(VARIANTS)
+    backend_help = (
+        f"compute with this backend (repeatable, or comma-separated): {', '.join(VARIANTS)}, "
+        f"or 'all' installed ones; default: {' and '.join(DEFAULT_VARIANTS)} (no framework "
+        "is imported)"
+    )
 
     table = sub.add_parser(
         "table",
-        help="values at chosen steps, one column per installed backend",
+        help="values at chosen steps, one column per backend",
         description="Print a schedule's learning rate at chosen steps, computed natively by "
-        "each installed backend (one column each; float32 columns printed as float32).",
+        "each chosen backend (one column each; float32 columns printed as float32).",
     )
     table.add_argument("schedule", help=_SCHEDULE_HELP)
     table.add_argument(
@@ -70,16 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated steps and start:stop[:stride] ranges, stop included "
         "(default: %(default)s)",
     )
+    table.add_argument("--backend", action="append", help=backend_help)
     table.add_argument(
-        "--backend", action="append", help=f"only this backend (repeatable): {backends}"
+        "--format", choices=["text", "csv"], default="text", help="(default: %(default)s)"
     )
-    table.add_argument("--format", choices=["text", "csv"], default="text")
     table.set_defaults(run=cmd_table)
 
     check = sub.add_parser(
         "check",
         help="each backend's largest difference from the exact value",
-        description="The equivalence report: for each installed backend, the largest "
+        description="The equivalence report: for each chosen backend, the largest "
         "difference from the exact value over a step range, in units in the last place (ulp) "
         "of the backend's own dtype and relative. Exit status 1 when a backend is beyond its "
         "bound: "
@@ -97,9 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--stop", type=int, default=10_000, help="last step (default: 10000)")
     check.add_argument("--stride", type=int, default=1, help="step stride (default: 1)")
     check.add_argument("--steps", help="explicit steps instead of a range, as in 'table --steps'")
-    check.add_argument(
-        "--backend", action="append", help=f"only this backend (repeatable): {backends}"
-    )
+    check.add_argument("--backend", action="append", help=backend_help)
     check.add_argument(
         "--ulp",
         type=float,
@@ -110,23 +118,31 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser(
         "plot",
         help="draw schedules to a PNG or SVG file (needs matplotlib)",
-        description="Draw one or more schedules, one curve per installed backend overlaid "
-        "(or the backends chosen with --backend), to a PNG or SVG file. Headless.",
+        description="Draw one or more schedules, one curve per chosen backend overlaid, "
+        "each in its own colour and line style, to a PNG or SVG file. Headless.",
     )
     plot.add_argument("schedule", nargs="+", help=_SCHEDULE_HELP)
-    plot.add_argument("-o", "--out", default="lrspec.png", help="output .png or .svg")
+    plot.add_argument(
+        "-o",
+        "--out",
+        "--output",
+        default="lrspec.png",
+        help="output file, .png or .svg (default: %(default)s)",
+    )
     plot.add_argument("--start", type=int, default=0, help="first step (default: 0)")
     plot.add_argument("--stop", type=int, default=1000, help="last step (default: 1000)")
-    plot.add_argument("--points", type=int, default=1000, help="most steps drawn per curve")
-    plot.add_argument("--xscale", choices=["linear", "log"], default="linear")
-    plot.add_argument("--yscale", choices=["linear", "log"], default="linear")
     plot.add_argument(
-        "--backend",
-        action="append",
-        help=f"only this backend (repeatable): {backends}; default: every installed one",
+        "--points", type=int, default=1000, help="most steps drawn per curve (default: 1000)"
     )
+    plot.add_argument(
+        "--xscale", choices=["linear", "log"], default="linear", help="(default: %(default)s)"
+    )
+    plot.add_argument(
+        "--yscale", choices=["linear", "log"], default="linear", help="(default: %(default)s)"
+    )
+    plot.add_argument("--backend", action="append", help=backend_help)
     plot.add_argument("--label", action="append", help="legend label, one per schedule")
-    plot.add_argument("--title", help="figure title")
+    plot.add_argument("--title", help="figure title, wrapped to the width (default: the schedule)")
     plot.add_argument("--width", type=int, default=900, help="pixels (default: 900)")
     plot.add_argument("--height", type=int, default=540, help="pixels (default: 540)")
     plot.set_defaults(run=cmd_plot)
@@ -143,7 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=int, default=5, help="epochs (default: 5)")
     demo.add_argument("--samples", type=int, default=600, help="training samples (default: 600)")
     demo.add_argument("--batch-size", type=int, default=32, help="batch size (default: 32)")
-    demo.add_argument("-o", "--out", default="lrspec-demo.png", help="figure path (.png/.svg)")
+    demo.add_argument(
+        "-o",
+        "--out",
+        "--output",
+        default=DEMO_OUT,
+        help="figure file, .png or .svg; missing folders are created (default: %(default)s)",
+    )
     demo.add_argument(
         "--frameworks",
         default="keras,torch,optax",
@@ -155,8 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    # TensorFlow's C++ start-up chatter would bury the one-line errors and the reports
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's C++ start-up chatter would bury the one-line errors and the reports: set
+    # its log levels before any command can import it
+    for key, value in ENV.items():
+        os.environ.setdefault(key, value)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -167,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except UsageError as err:
         print(f"lrspec: error: {err}", file=sys.stderr)
+        return 2
+    except (RecursionError, MemoryError):  # an input nested or sized past what Python parses
+        print("lrspec: error: input too large or nested too deeply", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lrspec: interrupted", file=sys.stderr)

@@ -4,37 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from lrspec.backends import VARIANTS
 from lrspec.cli.parse import MAX_STEPS, UsageError, describe, message, parse_schedule, parse_steps
-from lrspec.cli.tables import evaluate, format_value, installed_variants, render, worst
+from lrspec.cli.quiet import quiet
+from lrspec.cli.tables import choose_variants, evaluate, format_value, render, worst
 from lrspec.reference import bounds_for, exact
 
 __all__ = ["cmd_check", "cmd_demo", "cmd_plot", "cmd_table"]
 
 
-def _variants(wanted: Sequence[str] | None) -> list[str]:
-    installed = installed_variants()
-    if not wanted or "all" in wanted:
-        return installed
-    for name in wanted:
-        if name not in VARIANTS:
-            raise UsageError(f"unknown backend {name!r}; known: {', '.join(VARIANTS)}")
-        if name not in installed:
-            raise UsageError(
-                f"backend {name!r} is not installed (installed: {', '.join(installed)})"
-            )
-    return list(dict.fromkeys(wanted))
-
-
 def cmd_table(args: argparse.Namespace) -> int:
     spec = parse_schedule(args.schedule)
     steps = parse_steps(args.steps)
-    variants = _variants(args.backend)
+    variants = choose_variants(args.backend)
     columns = {v: evaluate(spec, steps, v) for v in variants}
     rows = [["step", *(f"{v} ({dtype})" for v, (_, dtype) in columns.items())]]
     for k, step in enumerate(steps.tolist()):
@@ -57,9 +44,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         steps = parse_steps(f"{args.start}:{args.stop}:{args.stride}")
     if not steps.size:
         raise UsageError("the step range is empty")
+    variants = choose_variants(args.backend)
     exact_values = [exact(spec, s) for s in steps.tolist()]
     bounds = bounds_for(spec)
-    variants = _variants(args.backend)
     print(f"{describe(spec)}: {len(steps)} steps from {steps.min()} to {steps.max()}")
     print("reference: lrspec.reference (exact fractions; exp/cos/log/powers to 50 digits)")
     header = ("backend", "dtype", "max ulp", "at step", "max rel. diff", "bound", "")
@@ -95,20 +82,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise UsageError("plot needs matplotlib: pip install 'lrspec[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+#: per backend, its own colour (matplotlib's cycle) and line style; the first backend's line is
+#: the widest, so that curves that coincide (they should) all stay visible
+_STYLES: list[tuple[Any, float]] = [
+    ("-", 3.4),
+    ((0, (6, 2)), 2.6),
+    ((0, (3, 2, 1, 2)), 2.2),
+    (":", 2.2),
+    ((0, (8, 2, 1, 2, 1, 2)), 1.8),
+    ((0, (1, 1)), 1.5),
+    ("--", 1.2),
+]
+#: per schedule, when there are several: a marker at a few points of each of its curves
+_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
-    specs = [parse_schedule(text) for text in args.schedule]
+    plt = _import_pyplot()  # first: without matplotlib, fail at once
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".png", ".svg"):
         raise UsageError(f"--out must end in .png or .svg, got {args.out!r}")
-    if args.stop <= args.start:
-        raise UsageError(f"--stop must be > --start, got {args.start} and {args.stop}")
+    specs = [parse_schedule(text) for text in args.schedule]
+    if not 0 <= args.start < args.stop <= 2**63 - 1:
+        raise UsageError(
+            f"need 0 <= --start < --stop < 2**63, got --start {args.start} and --stop {args.stop}"
+        )
     if not (2 <= args.points <= MAX_STEPS):
         raise UsageError(f"--points must be between 2 and {MAX_STEPS}, got {args.points}")
     if not (100 <= args.width <= 10_000 and 100 <= args.height <= 10_000):
         raise UsageError("--width and --height must be between 100 and 10000 pixels")
     if args.label and len(args.label) != len(specs):
         raise UsageError(f"give one --label per schedule ({len(specs)}), got {len(args.label)}")
-    variants = _variants(args.backend)
+    variants = choose_variants(args.backend)
     start = max(args.start, 1) if args.xscale == "log" else args.start
     if args.stop - start + 1 <= args.points:
         steps = np.arange(start, args.stop + 1, dtype=np.int64)
@@ -122,34 +138,45 @@ def cmd_plot(args: argparse.Namespace) -> int:
         for variant in variants:
             out, _ = evaluate(spec, steps, variant)
             curves.append((label, variant, out.astype(np.float64)))
-    try:
-        import matplotlib
-    except ImportError:
-        raise UsageError("plot needs matplotlib: pip install 'lrspec[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+    from matplotlib.lines import Line2D
 
     dpi = 100
     fig, ax = plt.subplots(figsize=(args.width / dpi, args.height / dpi), dpi=dpi)
-    styles = ["-", "--", "-.", ":", (0, (5, 1)), (0, (1, 1))]
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for n, (label, variant, values) in enumerate(curves):
-        which = n // len(variants)
-        style = styles[(n % len(variants)) % len(styles)]
-        name = f"{label} [{variant}]" if len(variants) > 1 else label
-        if len(specs) == 1 and len(variants) > 1:
-            name = variant
-        ax.plot(
-            steps, values, linestyle=style, color=colours[which % len(colours)], label=name, lw=1.6
+    several = len(specs) > 1
+    handles = []
+    for n, (_, variant, values) in enumerate(curves):
+        which, b = divmod(n, len(variants))
+        style, width = _STYLES[b % len(_STYLES)]
+        look: dict[str, Any] = {"color": colours[b % len(colours)], "linestyle": style, "lw": width}
+        marker: dict[str, Any] = (
+            {"marker": _MARKERS[which % len(_MARKERS)], "markersize": 6} if several else {}
         )
+        every = max(1, len(steps) // 8)
+        ax.plot(steps, values, markevery=every, **look, **marker)
+        if which == 0 and len(variants) > 1:
+            handles.append(Line2D([], [], label=variant, **look))
+    # schedule labels wrapped (never cut) to about half the figure's width
+    wrap = max(30, args.width // 14)
+    if several or len(variants) == 1:
+        for which, (label, _, _) in enumerate(curves[:: len(variants)]):
+            look = {"color": "0.25" if len(variants) > 1 else colours[0]}
+            marker = {"marker": _MARKERS[which % len(_MARKERS)]} if several else {}
+            line: dict[str, Any] = {"linestyle": "none"} if several and len(variants) > 1 else {}
+            handles.append(
+                Line2D([], [], label=textwrap.fill(label, wrap), **look, **marker, **line)
+            )
     ax.set_xscale(args.xscale)
     ax.set_yscale(args.yscale)
     ax.set_xlabel("step (optimizer update)")
     ax.set_ylabel("learning rate")
     title = args.title or (describe(specs[0]) if len(specs) == 1 else "learning-rate schedules")
-    ax.set_title(title if len(title) <= 90 else title[:87] + "...", fontsize=10)
+    fontsize = 10
+    # wrapped, never cut, to the figure's width (a 10 pt character is about 8 pixels wide)
+    ax.set_title(textwrap.fill(title, max(20, args.width // 8)), fontsize=fontsize)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(handles=handles, fontsize=8)
     fig.tight_layout()
     try:
         fig.savefig(args.out, format=suffix[1:], dpi=dpi)
@@ -165,12 +192,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from lrspec.demo import run
 
     try:
-        return run(
-            epochs=args.epochs,
-            samples=args.samples,
-            batch_size=args.batch_size,
-            out=args.out,
-            frameworks=args.frameworks,
-        )
+        with quiet():  # TensorFlow's log lines while Keras trains
+            return run(
+                epochs=args.epochs,
+                samples=args.samples,
+                batch_size=args.batch_size,
+                out=args.out,
+                frameworks=args.frameworks,
+            )
     except ValueError as err:  # the demo's own checks of its arguments
         raise UsageError(message(err)) from None
