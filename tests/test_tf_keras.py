@@ -155,6 +155,7 @@ def legacy_env(directory: str) -> dict[str, Any]:
 
     spec = _spec()
     keras3 = spec.to_keras()  # before any Keras is imported
+    first = spec.to_tf_keras()  # imports tf_keras (and TensorFlow), registering it
     import keras
     import tensorflow as tf
 
@@ -167,7 +168,7 @@ def legacy_env(directory: str) -> dict[str, Any]:
     k3.fit(*_data(), batch_size=BATCH, epochs=1, verbose=0)
     return {
         "tf.keras": tf.keras.__name__,
-        "tf_keras_schedule": isinstance(spec.to_tf_keras(), tf_keras_base),
+        "tf_keras_schedule": isinstance(first, tf_keras_base),
         "keras3_schedule": isinstance(keras3, keras.optimizers.schedules.LearningRateSchedule),
         "keras3_is_tf_keras": isinstance(keras3, tf_keras_base),
         "keras3_iterations": int(keras.ops.convert_to_numpy(k3.optimizer.iterations)),
@@ -375,6 +376,11 @@ def test_from_keras_reads_tf_keras_schedules(k):
             assert ours == pytest.approx(theirs, rel=2e-6), (native, step)
     with pytest.raises(TypeError, match="cannot convert"):
         lrspec.from_keras(k.optimizers.SGD())
+    # a look-alike from another package (whose name merely starts like one) is not read
+    lookalike = type("InverseTimeDecay", (), {"__module__": "tf_keras_extras.schedules"})
+    lookalike.get_config = lambda self: natives[0].get_config()
+    with pytest.raises(TypeError, match="cannot convert"):
+        lrspec.from_keras(lookalike())
 
 
 # --- saving, and loading in a fresh process -----------------------------------------------

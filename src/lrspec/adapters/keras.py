@@ -148,7 +148,7 @@ def from_keras(schedule: Any) -> Schedule:
     if (
         cls is None
         or cls.keras_name != kind.__name__
-        or not kind.__module__.startswith(_KERAS_PACKAGES)
+        or kind.__module__.partition(".")[0] not in _KERAS_PACKAGES
         or not hasattr(schedule, "get_config")
     ):
         raise TypeError(
