@@ -291,6 +291,15 @@ def test_to_tf_keras_is_a_tf_keras_schedule(k):
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_a_keras3_schedule_in_a_keras2_optimizer_says_what_to_use(k, optimizer):
+    pytest.importorskip("keras")
+    # tf_keras's optimizers call it when they are made, the legacy ones when they apply it
+    with pytest.raises(TypeError, match=r"spec\.to_tf_keras\(\) instead of spec\.to_keras\(\)"):
+        model = _probe_model(k, _optimizer(k, optimizer, _spec().to_keras()))  # the mistake
+        _fit(k, model, epochs=1)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_fit_applies_spec_at_every_update(k, optimizer):
     spec = _spec()
     model = _probe_model(k, _optimizer(k, optimizer, spec.to_tf_keras()))

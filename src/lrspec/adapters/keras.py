@@ -84,7 +84,13 @@ def _build(keras: ModuleType) -> type:
                 raise TypeError(f"spec must be an lrspec schedule, got spec={brief(spec)}")
             self.spec = spec
 
-        def __call__(self, step: Any) -> Any:
+        def __call__(self, step: Any = None) -> Any:
+            if step is None:  # a Keras 2 optimizer calls a schedule it doesn't know with nothing
+                raise TypeError(
+                    "this Keras 3 schedule was called without a step, as tf_keras (Keras 2, "
+                    "and tf.keras under TF_USE_LEGACY_KERAS=1) optimizers call one they don't "
+                    "know: give those spec.to_tf_keras() instead of spec.to_keras()"
+                )
             return self.spec(keras.ops.convert_to_tensor(step))
 
         def get_config(self) -> dict[str, Any]:

@@ -6,7 +6,17 @@ by the TensorFlow backend (``tf_keras`` optimizers count updates in an int64 ``t
 inside ``fit`` and ``tf.function`` alike. Like the Keras 3 class it is built on first use and
 registered as ``lrspec>KerasSchedule`` in ``tf_keras``'s own registry (by the hook in
 :mod:`lrspec.adapters.keras` once ``tf_keras`` is imported), so models saved with it load
-without ``custom_objects`` in any process that has imported lrspec.
+without ``custom_objects`` in any process that has imported lrspec: ``.keras``, H5 and
+SavedModel files alike (each resumes the step count as ``tf_keras`` does with its own
+schedules).
+
+``tf_keras``'s legacy optimizers (``tf_keras.optimizers.legacy``) hand a schedule their step
+cast to the variables' dtype (float32): below 2**24 steps every step is exact; past that,
+staircase boundaries can come early, as with ``tf_keras``'s own schedules. Its current
+optimizers hand over the int64 counter itself, exact at any step.
+
+A Keras 3 schedule (``spec.to_keras()``) given to a ``tf_keras`` optimizer fails with a
+``TypeError`` that names ``to_tf_keras()``.
 """
 
 from __future__ import annotations
