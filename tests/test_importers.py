@@ -473,6 +473,10 @@ REFUSED_TORCH: dict[str, tuple[Callable[[Any], Any], str]] = {
         ),
         r"ChainedScheduler.*CosineAnnealingLR.*T_max",
     ),
+    "StepLR-growing": (
+        lambda o: _s("StepLR")(o, step_size=5, gamma=1.5),
+        r"StepLR.*decay_rate must be <= 1",
+    ),
     "Sequential-user-lambda": (
         lambda o: _s("SequentialLR")(o, [_s("LinearLR")(o), _user_lambda(o)], [3]),
         r"LambdaLR.*Python function",

@@ -111,8 +111,8 @@ def from_optax(name: Any, **kwargs: Any) -> Schedule:
         )
     try:
         return build(**kwargs)
-    except TypeError as err:
-        raise TypeError(f"optax.{key}: {err}") from None
+    except (TypeError, ValueError) as err:  # name the optax schedule
+        raise type(err)(f"optax.{key}: {err}") from None
 
 
 def _num(name: str, value: Any) -> float:

@@ -58,7 +58,10 @@ def from_timm(scheduler: Any, group: int = 0) -> Schedule:
     if isinstance(group, bool) or not isinstance(group, int) or not 0 <= group < len(bases):
         raise ValueError(f"group must index one of {len(bases)} param groups, got {group!r}")
     base = float(bases[group])
-    main = _main(scheduler, kind, base)
+    try:
+        main = _main(scheduler, kind, base)
+    except ValueError as err:  # a spec refused the arguments: say which scheduler
+        raise ValueError(f"cannot convert timm {kind}: {err}") from err
     warmup = int(scheduler.warmup_t)
     if warmup <= 0:
         return main

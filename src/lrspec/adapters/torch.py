@@ -378,7 +378,12 @@ def from_torch(scheduler: Any, group: int = 0) -> Schedule:
     """
     if isinstance(group, bool) or not isinstance(group, int) or group < 0:
         raise TypeError(f"group must be a param group index, got group={group!r}")
-    return _curve(scheduler, group, None, True)
+    try:
+        return _curve(scheduler, group, None, True)
+    except ValueError as err:  # a spec refused the arguments: say which scheduler
+        if str(err).startswith("cannot convert"):
+            raise
+        raise ValueError(f"cannot convert torch {_kind(scheduler)}: {err}") from err
 
 
 def _kind(scheduler: Any) -> str:
