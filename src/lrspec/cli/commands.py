@@ -78,7 +78,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if failed:
         print(f"FAIL: {', '.join(failed)} beyond the bound", file=sys.stderr)
         return 1
-    print("all backends within their bounds")
+    if args.backend:
+        print("all backends within their bounds")
+    else:
+        print(f"{' and '.join(variants)} within their bounds (--backend all: every installed one)")
     return 0
 
 
