@@ -178,6 +178,19 @@ def test_named_backends_import_only_their_framework():
     assert out.splitlines()[1] == "step,numpy (float64),torch (float32)"
 
 
+def test_a_broken_backend_is_one_line():
+    pytest.importorskip("torch")
+    # torch is found but its import fails (as a broken install's would): exit status 2
+    code = (
+        "import sys; sys.modules['torch'] = None; from lrspec.cli import main; "
+        "sys.exit(main(['table', 'Constant(0.1)', '--backend', 'torch']))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("lrspec: error: backend 'torch' cannot be imported: ")
+    assert proc.stderr.count("\n") == 1
+
+
 def test_table_reads_json_and_files(tmp_path):
     spec = lrspec.InverseTimeDecay(0.2, 10.0, 1.0)
     path = tmp_path / "s.json"

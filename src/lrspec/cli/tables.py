@@ -77,6 +77,8 @@ def evaluate(spec: Schedule, steps: np.ndarray, variant: str) -> tuple[np.ndarra
                 out = np.asarray(run_native(spec, steps, variant))
     except (TypeError, ValueError, OverflowError) as err:
         raise UsageError(f"{variant}: {message(err)}") from None
+    except ImportError as err:  # installed, but broken
+        raise UsageError(f"backend {variant!r} cannot be imported: {message(err)}") from None
     return out, out.dtype.name
 
 
