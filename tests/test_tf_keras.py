@@ -269,9 +269,9 @@ def _assert_rates(steps: list[int], rates: list[float], spec: Any) -> None:
 
 
 def test_to_tf_keras_is_a_tf_keras_schedule(k):
-    import keras
-
     import lrspec
+
+    keras = pytest.importorskip("keras")
 
     spec = _spec()
     schedule = spec.to_tf_keras()
