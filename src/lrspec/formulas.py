@@ -771,7 +771,7 @@ def cycle(s: Cycle, x: StepView, ops: Ops) -> Any:
         if s.cycles is not None:
             local = ops.where(at_least(x, end_whole, end, ops), local * 0.0 + p, local)
         inner_x = LazyStep(lambda: local, None, x.precise)
-    inner = evaluate(s.schedule, inner_x, ops)  # type: ignore[arg-type]
+    inner = evaluate(s.schedule, inner_x, ops)
     d = float(s.decay)
     if d == 1:
         return inner
@@ -796,9 +796,9 @@ def advance(x: StepView, k: float, ops: Ops) -> StepView:
             )
 
         view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
-        return view  # type: ignore[return-value]
+        return view
     f = x.f
-    return LazyStep(lambda: f + float(k), None, x.precise)  # type: ignore[return-value]
+    return LazyStep(lambda: f + float(k), None, x.precise)
 
 
 def shifted(s: Shift, x: StepView, ops: Ops) -> Any:

@@ -742,7 +742,7 @@ def check_shape(name: str, value: object) -> str:
     """One of :data:`SHAPES`."""
     if value not in SHAPES:
         raise ValueError(f"{name} must be one of {', '.join(SHAPES)}, got {name}={brief(value)}")
-    return value  # type: ignore[return-value]
+    return str(value)
 
 
 def check_exponent(name: str, value: object) -> int | float:

@@ -110,7 +110,8 @@ def from_optax(name: Any, **kwargs: Any) -> Schedule:
             f"unknown optax schedule name={brief(name)}; known: {', '.join(sorted(_OPTAX))}"
         )
     try:
-        return build(**kwargs)
+        spec: Schedule = build(**kwargs)
+        return spec
     except (TypeError, ValueError) as err:  # name the optax schedule
         raise type(err)(f"optax.{key}: {err}") from None
 
@@ -131,7 +132,7 @@ def _whole(name: str, value: Any) -> int:
 
 def _begin(first: Schedule, begin: int, rest: Schedule) -> Schedule:
     """``first`` before step ``begin``, then ``rest`` on ``step - begin`` (``begin >= 0``)."""
-    return rest if begin <= 0 else Join([first, rest], [begin])
+    return rest if begin <= 0 else Join((first, rest), (begin,))
 
 
 def _constant_schedule(value: Any) -> Schedule:
@@ -201,7 +202,7 @@ def _exponential_decay(
     while (a * r**j >= e) if shrinking else (a * r**j <= e):
         j += 1
     stairs = ExponentialDecay(init, steps, rate, staircase=True)
-    return _begin(Constant(init), begin, Join([stairs, Constant(end)], [math.ceil(j * n)]))
+    return _begin(Constant(init), begin, Join((stairs, Constant(end)), (math.ceil(j * n),)))
 
 
 def _frac_ln(x: Fraction) -> Fraction:
@@ -287,7 +288,7 @@ def _piecewise_constant_schedule(init_value: Any, boundaries_and_scales: Any = N
     if not items:
         return Constant(values[0])
     # optax scales from count >= boundary on; Keras's boundaries switch after step b
-    return PiecewiseConstantDecay([b - 1 for b, _ in items], values)
+    return PiecewiseConstantDecay(tuple(b - 1 for b, _ in items), tuple(values))
 
 
 def _piecewise_interpolate_schedule(
@@ -313,7 +314,7 @@ def _piecewise_interpolate_schedule(
     starts.append(at)
     if len(schedules) == 1:
         return schedules[0]
-    return Join(schedules, starts[1:])
+    return Join(tuple(schedules), tuple(starts[1:]))
 
 
 def _linear_onecycle_schedule(
@@ -371,7 +372,7 @@ def _sgdr_schedule(cosine_kwargs: Any) -> Schedule:
         boundaries.append(at)
     if not schedules:
         raise ValueError("sgdr_schedule needs at least one cycle")
-    return schedules[0] if len(schedules) == 1 else Join(schedules, boundaries[:-1])
+    return schedules[0] if len(schedules) == 1 else Join(tuple(schedules), tuple(boundaries[:-1]))
 
 
 def _join_schedules(schedules: Any, boundaries: Any) -> Schedule:
@@ -381,7 +382,7 @@ def _join_schedules(schedules: Any, boundaries: Any) -> Schedule:
                 "join_schedules: schedules must be lrspec specs (an optax function cannot be "
                 f"read), got {brief(s)}"
             )
-    return Join(list(schedules), [_whole("boundaries", b) for b in boundaries])
+    return Join(tuple(schedules), tuple(_whole("boundaries", b) for b in boundaries))
 
 
 _OPTAX: dict[str, Any] = {

@@ -71,7 +71,7 @@ def from_timm(scheduler: Any, group: int = 0) -> Schedule:
     ramp = Anneal(init, target, warmup, shape="linear")
     if not scheduler.warmup_prefix:  # the main curve keeps counting from t = 0
         main = Shift(main, warmup)
-    return Join([ramp, main], [warmup])
+    return Join((ramp, main), (warmup,))
 
 
 def _main(s: Any, kind: str, base: float) -> Schedule:
@@ -89,7 +89,7 @@ def _main(s: Any, kind: str, base: float) -> Schedule:
         rate = Fraction(float(s.decay_rate))
         values = [float(Fraction(base) * rate**j) for j in range(len(milestones) + 1)]
         # timm's milestone m applies from t = m - 1 on (it bisects t + 1)
-        return PiecewiseConstantDecay([m - 2 for m in milestones], values)
+        return PiecewiseConstantDecay(tuple(m - 2 for m in milestones), tuple(values))
     return _cycles(s, kind, base)
 
 
@@ -122,11 +122,11 @@ def _cycles(s: Any, kind: str, base: float) -> Schedule:
     if decay == 1 or low == 0:
         curve = cycles(base, low, decay)
     else:  # timm decays the peak but not lr_min: lr_min * (1 - w) + base * decay ** i * w
-        curve = Sum([cycles(0.0, low, 1.0), cycles(base, 0.0, decay)])
+        curve = Sum((cycles(0.0, low, 1.0), cycles(base, 0.0, decay)))
     # after cycle_limit cycles: lr_min (a tanh cycle ends above it), from the first whole step
     # at or past the end of the last cycle, period * (mul ** limit - 1) / (mul - 1)
     from fractions import Fraction
 
     p, m = Fraction(period), Fraction(mul)
     end = p * limit if m == 1 else p * (m**limit - 1) / (m - 1)
-    return Join([curve, Constant(low)], [math.ceil(end)])
+    return Join((curve, Constant(low)), (math.ceil(end),))

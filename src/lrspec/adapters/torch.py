@@ -425,7 +425,7 @@ def _curve(s: Any, group: int, base: float | None, own_start: bool) -> Schedule:
             milestones
         ):
             raise _refuse(s, f"milestones must be sorted whole steps, got {milestones!r}")
-        return Join([_curve(c, group, base, False) for c in s._schedulers], milestones)
+        return Join(tuple(_curve(c, group, base, False) for c in s._schedulers), tuple(milestones))
     if kind == "ChainedScheduler":
         return _chain(s, group, base, own_start)
     b = _base(s, group) if base is None else base
@@ -435,14 +435,18 @@ def _curve(s: Any, group: int, base: float | None, own_start: bool) -> Schedule:
         gamma = Fraction(_float(s.gamma))
         hits = sorted(m for m in s.milestones.elements() if m >= 0)
         values = [float(Fraction(b) * gamma**j) for j in range(len(hits) + 1)]
-        return PiecewiseConstantDecay([m - 1 for m in hits], values) if hits else Constant(b)
+        return (
+            PiecewiseConstantDecay(tuple(m - 1 for m in hits), tuple(values))
+            if hits
+            else Constant(b)
+        )
     if kind == "ConstantLR":
         factor = _float(s.factor)
         if s.total_iters == 0:  # torch applies the factor at step 0 and never undoes it
             return Constant(b * factor)
         if factor == 0:
             raise _refuse(s, "factor=0: torch divides by zero at step total_iters", ValueError)
-        return PiecewiseConstantDecay([s.total_iters - 1], [b * factor, b])
+        return PiecewiseConstantDecay((s.total_iters - 1,), (b * factor, b))
     if kind == "LinearLR":
         start, end = _float(s.start_factor), _float(s.end_factor)
         if s.total_iters == 0:
@@ -521,7 +525,7 @@ def _chain(s: Any, group: int, base: float | None, own_start: bool) -> Schedule:
         return _curve(flat[0], group, base, own_start)
     b = _base(flat[0], group) if base is None else base
     factors = [_curve(c, group, 1.0, own_start) for c in flat[1:]]
-    return Product([_curve(flat[0], group, b, own_start), *factors])
+    return Product((_curve(flat[0], group, b, own_start), *factors))
 
 
 def _cyclic(s: Any, group: int, own_start: bool) -> Schedule:
@@ -542,7 +546,7 @@ def _cyclic(s: Any, group: int, own_start: bool) -> Schedule:
     def wave(a: float, b: float) -> Schedule:
         """One cycle: up from ``a`` to ``b`` in ``up`` steps, down again in ``down``."""
         rise = Anneal(a, b, up, shape="linear")
-        return rise if down == 0 else Join([rise, Anneal(b, a, down, shape="linear")], [up])
+        return rise if down == 0 else Join((rise, Anneal(b, a, down, shape="linear")), (up,))
 
     if s.mode == "triangular":
         curve: Schedule = Cycle(wave(low, high), period=size)
@@ -551,16 +555,16 @@ def _cyclic(s: Any, group: int, own_start: bool) -> Schedule:
             raise _refuse(s, f"mode={s.mode!r} with max_lr < base_lr", ValueError)
         height = float(Fraction(high) - Fraction(low))
         if s.mode == "triangular2":  # the amplitude halves each cycle
-            amplitude = Cycle(wave(0.0, height), period=size, decay=0.5)
+            amplitude: Schedule = Cycle(wave(0.0, height), period=size, decay=0.5)
         else:  # exp_range: the amplitude times gamma ** k
             gamma = ExponentialDecay(1.0, 1, _float(s.gamma))
-            amplitude = Product([Cycle(wave(0.0, height), period=size), gamma])
-        curve = Sum([Constant(low), amplitude])
+            amplitude = Product((Cycle(wave(0.0, height), period=size), gamma))
+        curve = Sum((Constant(low), amplitude))
     initial = _float(s.optimizer.param_groups[group].get("initial_lr", low))
     if own_start and initial != low:
         # torch builds CyclicLR's first rate from the group's initial_lr (set by an earlier
         # scheduler of the optimizer), not from base_lr: step 0 is initial_lr
-        return Join([Constant(initial), Shift(curve, 1)], [1])
+        return Join((Constant(initial), Shift(curve, 1)), (1,))
     return curve
 
 
@@ -601,4 +605,4 @@ def _one_cycle(s: Any, group: int) -> Schedule:
         start = end
     if len(schedules) == 1:
         return schedules[0]
-    return Join(schedules, boundaries)
+    return Join(tuple(schedules), tuple(boundaries))

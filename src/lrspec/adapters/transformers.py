@@ -73,7 +73,7 @@ def _phases(parts: list[tuple[Schedule, int]], last: Schedule) -> Schedule:
         boundaries.append(at)
     if not schedules:
         return last
-    return Join([*schedules, last], boundaries)
+    return Join((*schedules, last), tuple(boundaries))
 
 
 def _ramp(lr: float, warmup: int) -> tuple[Schedule, int]:
@@ -185,7 +185,7 @@ def from_transformers(
         if power < 0:
             raise ValueError(f"power must be >= 0, got power={power!r}")
         poly: Schedule = (
-            Join([Constant(lr), Constant(end)], [total - warmup + 1])
+            Join((Constant(lr), Constant(end)), (total - warmup + 1,))
             if power == 0
             else Anneal(lr, end, total - warmup, shape="linear", power=power)
         )
@@ -320,4 +320,4 @@ def from_lambda(fn: Any, base: float) -> Schedule | None:
 def _scaled(spec: Schedule, factor: float) -> Schedule:
     from lrspec.schedules import Product
 
-    return Product([Constant(factor), spec])
+    return Product((Constant(factor), spec))
