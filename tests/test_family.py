@@ -207,6 +207,10 @@ def test_matches_exact_closed_form(backend, case):
 # --- against Keras's own classes ---------------------------------------------------------
 
 _KERAS_VALUES: dict[int, np.ndarray] = {}
+#: where lrspec and Keras differ by more than 4 ulp at more steps than this, the exact
+#: reference is evaluated at the special steps (and the first 3000, a stride, ...) and at
+#: this many others drawn at random
+FAR_SAMPLE = 3000
 
 
 def _keras_values(index):
@@ -229,7 +233,8 @@ def _keras_values(index):
 def test_within_4_ulp_of_keras_or_closer_to_exact(backend, index):
     """Within 4 float32 ulp of Keras wherever Keras itself is that close to the exact value;
     where it is not (its float32 arithmetic), lrspec is closer to the exact value. Every step
-    up to 10**5 (the exact reference is evaluated only where lrspec and Keras differ)."""
+    up to 10**5 is compared with Keras; the exact reference is evaluated where lrspec and
+    Keras differ (at most at the special steps and FAR_SAMPLE others)."""
     name, kw, special = KERAS_CASES[index]
     spec = getattr(lrspec, name)(**kw)
     steps, theirs = _keras_values(index)
@@ -241,6 +246,10 @@ def test_within_4_ulp_of_keras_or_closer_to_exact(backend, index):
     ulp = ulp_of(np.maximum(np.abs(theirs.astype(LONG)), LONG(TINY32)), np.float32)
     far = np.abs(ours - theirs.astype(LONG)) / ulp > 4
     ours, theirs, steps = ours[far], theirs[far].astype(LONG), steps[far]
+    if steps.size > FAR_SAMPLE:  # the exact reference is slow: the special steps and a sample
+        keep = np.isin(steps, _step_values(special))
+        keep[np.random.default_rng(index).choice(steps.size, FAR_SAMPLE, replace=False)] = True
+        ours, theirs, steps = ours[keep], theirs[keep], steps[keep]
     exact = exact_long(spec, steps)
     ours_err, theirs_err = np.abs(ours - exact), np.abs(theirs - exact)
     bad = ours_err > theirs_err
