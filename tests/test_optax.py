@@ -281,7 +281,7 @@ def test_float32_result_and_compute_dtype(x64):
     big = 2**24 + 1  # not a float32: a float32 step would give spec(2**24)
     if x64:
         got = spec(jnp.asarray(float(big), jnp.float64))
-        assert ulps(got, reference((0.1, 1.0, 0.5, False), [big])).max() <= 1.0
+        assert ulps(got, reference((0.1, 1.0, 0.5, False), [big])).max() <= ulp_bound(x64)
         assert jnp.asarray(float(big)).dtype == jnp.float64
     assert spec(jnp.asarray(2.5)).dtype == jnp.float32
 
@@ -304,7 +304,7 @@ def test_concrete_counts(x64):
         schedule(np.array([3, -2]))
     huge = 2**40 + 1
     if x64:
-        assert ulps(schedule(huge), reference(args, [huge])).max() <= 1.0
+        assert ulps(schedule(huge), reference(args, [huge])).max() <= ulp_bound(x64)
     else:
         with pytest.raises(OverflowError, match="2\\*\\*32 - 1"):
             schedule(huge)
@@ -405,7 +405,7 @@ def test_sgd_training_loop_applies_spec_k(case, x64):
         recovered = (old - new) / g
         if x64:
             err = np.abs(recovered - exact[k]) / ulp_of(exact[k], np.float32)
-            assert err.max() <= 1.0 + 1e-3, (k, recovered, exact[k])
+            assert err.max() <= ulp_bound(x64) + 1e-3, (k, recovered, exact[k])
         else:
             # |delta - lr g| <= half an ulp of lr*g (the update) + half an ulp of the new param
             spacing = np.spacing(np.abs(new).astype(np.float32)).astype(np.float64)
