@@ -33,6 +33,7 @@ BENCHES = [
     ("bench_jax.py", 150),
     ("bench_keras.py", 200),
     ("bench_gpu.py", 240),
+    ("bench_importers.py", 240),
 ]
 
 PACKAGES = [
