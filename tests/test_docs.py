@@ -30,6 +30,16 @@ OPTIONAL = {
     "flax": (),
     "timm": (),
 }
+# lrspec calls that load a framework although the block does not import it
+USES = {
+    ".to_torch(": "torch",
+    "from_torch(": "torch",
+    "from_timm(": "torch",
+    ".to_optax(": "optax",
+    "from_optax(": "optax",
+    ".to_keras(": "keras",
+    ".to_tf_keras(": "tf_keras",
+}
 RECIPES = "docs/recipes.md"
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 
@@ -40,6 +50,8 @@ def blocks(doc: str) -> list[str]:
 
 def needs(code: str) -> list[str]:
     found = [m for m in OPTIONAL if re.search(rf"^\s*(import|from) {m}\b", code, re.M)]
+    calls = re.sub(r"#.*", "", code)  # not in comments
+    found += [m for call, m in USES.items() if call in calls and m not in found]
     return [*found, *(extra for m in found for extra in OPTIONAL[m])]
 
 
