@@ -61,7 +61,6 @@ TEST_ENV = {
     # nothing is downloaded: the recipes use tiny models built in place
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
 }
 
 
