@@ -53,8 +53,9 @@ EXTRAS = {
 ALL_EXTRAS = "torch,jax,tensorflow-cpu,plot,test,typecheck,docs,recipes"
 # importers' tests (lrspec.from_transformers, lrspec.from_timm) run with torch
 TORCH_EXTRAS = ["transformers>=4.40"]
-# installed with --no-deps: timm would pull torchvision and its own torch; tf-keras requires
-# the `tensorflow` package, not `tensorflow-cpu` (so it is pinned to the installed TF minor)
+# installed with --no-deps: timm requires torchvision, whose wheels do not load beside the
+# CPU torch (tests/test_importers.py reads timm's schedulers without it); tf-keras (see
+# tf_keras_requirement) requires the `tensorflow` package, not `tensorflow-cpu`
 TORCH_NO_DEPS = ["timm>=1.0"]
 
 TEST_ENV = {
