@@ -1,5 +1,5 @@
-"""4. Keras/TensorFlow: ``model.fit`` epoch time of the InverseTimeDecay example with ``spec.to_keras()``
-vs Keras's own ``InverseTimeDecay``; traces of the train step counted.
+"""4. Keras/TensorFlow: ``model.fit`` epoch time of the InverseTimeDecay example with
+``spec.to_keras()`` vs Keras's own ``InverseTimeDecay``; traces of the train step counted.
 """
 
 from __future__ import annotations
