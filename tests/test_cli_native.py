@@ -85,3 +85,19 @@ def test_is_native() -> None:
     assert not native.is_native("InverseTimeDecay(0.1, 1.0, 0.5)")
     assert not native.is_native('{"class_name": "x:y"}')
     assert native.is_native(" optax:constant_schedule(value=0.1)")
+
+
+def test_check_and_table_accept_a_native_schedule(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    from lrspec import cli
+
+    text = "torch:OneCycleLR(max_lr=0.1, total_steps=300)"
+    assert cli.main(["check", text, "--stop", "299", "--backend", "numpy"]) == 0
+    out = capsys.readouterr().out
+    assert "vs native" in out and "Join(" in out
+    (row,) = [line for line in out.splitlines() if line.startswith("numpy")]
+    assert row.split()[-2] == "-"  # no step differs
+    assert cli.main(["table", text, "--steps", "0:300:100", "--backend", "numpy"]) == 0
+    assert f"{text} becomes:" in capsys.readouterr().out
+    assert cli.main(["check", "torch:NoSuchLR(x=1)", "--backend", "numpy"]) == 2
+    assert "unknown scheduler" in capsys.readouterr().err

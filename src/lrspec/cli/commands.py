@@ -18,8 +18,22 @@ from lrspec.reference import bounds_for, exact
 __all__ = ["cmd_check", "cmd_demo", "cmd_plot", "cmd_table"]
 
 
+def _native(text: str) -> Any:
+    """The :class:`lrspec.cli.native.Native` of a native schedule text, else None."""
+    from lrspec.cli import native
+
+    if not native.is_native(text):
+        return None
+    try:
+        return native.parse_native(text)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
 def cmd_table(args: argparse.Namespace) -> int:
     spec = parse_schedule(args.schedule)
+    if _native(args.schedule) is not None:
+        print(f"{args.schedule.strip()} becomes:")
     steps = parse_steps(args.steps)
     variants = choose_variants(args.backend)
     columns = {v: evaluate(spec, steps, v) for v in variants}
@@ -49,7 +63,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     bounds = bounds_for(spec)
     print(f"{describe(spec)}: {len(steps)} steps from {steps.min()} to {steps.max()}")
     print("reference: lrspec.reference (exact fractions; exp/cos/log/powers to 50 digits)")
-    header = ("backend", "dtype", "max ulp", "at step", "max rel. diff", "bound", "")
+    theirs = _native(args.schedule)
+    native_values = None
+    if theirs is not None:
+        from lrspec.cli.native import compare
+
+        if steps.min() < 0:
+            raise UsageError("a native schedule is compared at steps >= 0")
+        native_values = theirs.curve(int(steps.max()) + 1)[steps]
+        print(
+            f"native: {theirs.text.strip()} (the {theirs.library} library's own rates; a "
+            "difference counts beyond 1e-9 relative, 2 ulp for float32 results)"
+        )
+    header: tuple[str, ...] = (
+        "backend",
+        "dtype",
+        "max ulp",
+        "at step",
+        "max rel. diff",
+        "bound",
+        "",
+    )
+    if native_values is not None:
+        header = (*header[:-1], "vs native", "differs from step", "")
     rows: list[tuple[str, ...]] = [header]
     failed: list[str] = []
     for variant in variants:
@@ -63,17 +99,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok = worst_ulp <= bound
         if not ok:
             failed.append(variant)
-        rows.append(
-            (
-                variant,
-                dtype,
-                f"{worst_ulp:.3f}",
-                repr(at.item()),
-                f"{worst_rel:.3g}",
-                f"{bound:g} ulp",
-                "ok" if ok else "FAIL",
-            )
+        row: tuple[str, ...] = (
+            variant,
+            dtype,
+            f"{worst_ulp:.3f}",
+            repr(at.item()),
+            f"{worst_rel:.3g}",
+            f"{bound:g} ulp",
         )
+        if native_values is not None:
+            tolerance = 1e-9 if dtype == "float64" else 2.0**-22
+            largest, first = compare(native_values, out, tolerance)
+            row = (*row, f"{largest:.3g}", "-" if first is None else repr(steps[first].item()))
+        rows.append((*row, "ok" if ok else "FAIL"))
     print(render(rows))
     if failed:
         print(f"FAIL: {', '.join(failed)} beyond the bound", file=sys.stderr)

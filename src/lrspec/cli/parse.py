@@ -66,6 +66,13 @@ def parse_schedule(text: str) -> Schedule:
             raise UsageError(f"no such file: {stripped}")
     if stripped.startswith("{"):
         return _from_json(stripped)
+    from lrspec.cli import native  # torch:..., transformers:..., optax:..., timm:...
+
+    if native.is_native(stripped):
+        try:
+            return native.parse_native(stripped).spec
+        except ValueError as err:
+            raise UsageError(str(err)) from None
     return _from_expression(stripped)
 
 
