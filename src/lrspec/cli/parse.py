@@ -38,11 +38,16 @@ MAX_STEPS = 1_000_000
 class UsageError(Exception):
     """Bad input: printed as one line on stderr, exit status 2."""
 
+    #: where in a JSON text the error is (": invalid JSON at line L, column C"), or ""
+    position = ""
+    #: a known schedule refused its arguments (the message names them, not the input text)
+    checked = False
+
 
 # --- schedules from the command line ----------------------------------------------------
 
 
-def parse_schedule(text: str) -> Schedule:
+def parse_schedule(text: str, source: Path | None = None) -> Schedule:
     """The schedule described by ``text``: JSON, a path to a JSON/expression file, or an
     expression such as ``"InverseTimeDecay(0.1, decay_steps=1.0, decay_rate=0.5)"``.
 
@@ -53,7 +58,19 @@ def parse_schedule(text: str) -> Schedule:
         raise UsageError(f"schedule is {len(text)} characters long; the limit is {MAX_INPUT_CHARS}")
     stripped = text.strip()
     if not stripped:
-        raise UsageError("empty schedule")
+        raise UsageError("empty schedule" if source is None else f"{source} is empty")
+    if source is not None:
+        # a file's text: never itself a path (a file naming itself), and errors never
+        # quote it (a secret file given by mistake is not echoed)
+        try:
+            return _from_json(stripped) if stripped.startswith("{") else _from_expression(stripped)
+        except UsageError as err:
+            if err.checked:
+                raise UsageError(f"{source}: {err}") from None
+            raise UsageError(
+                f"{source} does not hold a valid schedule (JSON, or an expression such as "
+                f"InverseTimeDecay(0.1, 1.0, 0.5)){err.position}"
+            ) from None
     if not stripped.startswith("{") and "(" not in stripped:
         path = Path(stripped)
         try:
@@ -61,7 +78,7 @@ def parse_schedule(text: str) -> Schedule:
         except (OSError, ValueError):
             is_file = False
         if is_file:
-            return parse_schedule(_read_limited(path))
+            return parse_schedule(_read_limited(path), source=path)
         if stripped.endswith(".json") or os.sep in stripped:
             raise UsageError(f"no such file: {stripped}")
     if stripped.startswith("{"):
@@ -94,9 +111,9 @@ def _from_json(text: str) -> Schedule:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise UsageError(
-            f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
-        ) from None
+        error = UsageError(f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})")
+        error.position = f": invalid JSON at line {err.lineno}, column {err.colno}"
+        raise error from None
     except RecursionError:
         raise UsageError("invalid JSON: nested too deeply") from None
     try:
@@ -145,8 +162,9 @@ def _literal(node: ast.expr, depth: int) -> Any:
     if isinstance(node, ast.Call):
         return _call(node, depth)
     if isinstance(node, ast.Attribute):
+        # (not ast.unparse: a chain of hundreds of attributes would exceed its recursion)
         raise UsageError(
-            f"attribute access ({ast.unparse(node)[:40]}) is not allowed; "
+            f"attribute access (.{node.attr[:40]}) is not allowed; "
             "write the bare class name, e.g. InverseTimeDecay(...)"
         )
     if isinstance(node, ast.Name):
@@ -178,7 +196,9 @@ def _call(node: ast.Call, depth: int) -> Schedule:
     try:
         return cls(*args, **kwargs)
     except (TypeError, ValueError) as err:
-        raise UsageError(f"{name}(...): {message(err)}") from None
+        error = UsageError(f"{name}(...): {message(err)}")
+        error.checked = True
+        raise error from None
 
 
 def message(err: BaseException) -> str:
