@@ -50,6 +50,24 @@ def _check_scale(index: int, scale: object) -> float:
     return value
 
 
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def _check_last_lr(value: object) -> list[float]:
+    """A state dict's ``_last_lr``: a list of finite numbers >= 0, as Python floats."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"_last_lr must be a list of numbers, got _last_lr={value!r:.80}")
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"_last_lr must hold numbers, got an element {v!r:.80}")
+        number = float(v)
+        if not (0.0 <= number <= _FLOAT_MAX):
+            raise ValueError(f"_last_lr must hold finite rates >= 0, got an element {v!r}")
+        out.append(number)
+    return out
+
+
 def _check_step(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {name}={value!r}")
@@ -185,7 +203,7 @@ class LRSpecScheduler(LRScheduler):
             scale = group.get("lr_scale")
             if scale is None:
                 value = rate
-            elif scale.__class__ is float:
+            elif scale.__class__ is float and 0.0 <= scale <= _FLOAT_MAX:  # (not NaN)
                 value = rate * scale
             else:
                 value = rate * _check_scale(len(last), scale)
@@ -277,6 +295,7 @@ class LRSpecScheduler(LRScheduler):
         if last_epoch < -1:
             raise ValueError(f"last_epoch must be >= -1, got last_epoch={last_epoch!r}")
         step_count = _check_step("_step_count", state_dict.get("_step_count", last_epoch + 1))
+        last_lr = _check_last_lr(state_dict.get("_last_lr", []))
         if spec != self._spec:
             self.spec = spec
         if last_epoch < 0:
@@ -284,7 +303,7 @@ class LRSpecScheduler(LRScheduler):
             # belongs to another scheduler for now
             self.last_epoch = last_epoch
             self._step_count = step_count
-            self._last_lr = [float(v) for v in state_dict.get("_last_lr", [])]
+            self._last_lr = list(last_lr)
             return
         # re-apply the restored step's rate through step(), without counting a step
         self.last_epoch = last_epoch - 1
