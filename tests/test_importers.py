@@ -528,6 +528,11 @@ HF: dict[str, tuple[str, dict[str, Any], int]] = {
         dict(num_warmup_steps=3, num_training_steps=100, num_cycles=4),
         150,
     ),
+    "cosine_with_restarts-on-a-step": (  # a restart at step 50 = 3 * 100 / 6 exactly
+        "cosine_with_restarts",
+        dict(num_warmup_steps=0, num_training_steps=100, num_cycles=6),
+        130,
+    ),
     "cosine_with_restarts-1": (
         "cosine_with_restarts",
         dict(num_warmup_steps=0, num_training_steps=40),

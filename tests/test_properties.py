@@ -193,7 +193,10 @@ SPECIAL["Cycle"] = st.tuples(length, st.sampled_from(lrspec.schedules.SHAPES)).f
     )
 )
 SPECIAL["Shift"] = st.builds(
-    lrspec.Shift, _inner, st.one_of(count, st.floats(0.0, 1e4, allow_subnormal=False))
+    lrspec.Shift,
+    _inner,
+    st.one_of(count, st.floats(0.0, 1e4, allow_subnormal=False)),
+    st.one_of(st.just(1.0), st.integers(1, 8).map(float), st.floats(0.1, 10.0)),
 )
 SPECIAL["Sum"] = st.builds(lrspec.Sum, st.lists(_inner, min_size=1, max_size=3))
 SPECIAL["Product"] = st.builds(lrspec.Product, st.lists(_inner, min_size=1, max_size=3))
@@ -296,7 +299,7 @@ BASE = {
         decay=0.5,
         cycles=3,
     ),
-    "Shift": dict(schedule=lrspec.Constant(0.1), steps=5),
+    "Shift": dict(schedule=lrspec.Constant(0.1), steps=5, scale=2.0),
     "Sum": dict(schedules=[lrspec.Constant(0.1), lrspec.Constant(0.01)]),
     "Product": dict(schedules=[lrspec.Constant(0.1), lrspec.Constant(0.5)]),
 }

@@ -794,30 +794,32 @@ def cycle(s: Cycle, x: StepView, ops: Ops) -> Any:
     return inner * exp_mul(index, decay_split, ops)
 
 
-def advance(x: StepView, k: float, ops: Ops) -> StepView:
-    """The step ``step + k`` (``k >= 0``). Integer steps and a whole ``k`` stay integers,
-    saturating at the backend's largest integer instead of wrapping."""
-    if k == 0:
+def advance(x: StepView, k: float, ops: Ops, scale: float = 1.0) -> StepView:
+    """The step ``scale * step + k`` (``k >= 0``, ``scale > 0``). Integer steps with a whole
+    ``k`` and ``scale`` stay integers, saturating at the backend's largest integer instead of
+    wrapping."""
+    if k == 0 and scale == 1:
         return x
     i = x.i
-    if i is not None and float(k).is_integer() and k <= ops.int_max:
-        kk = int(k)
+    whole = float(k).is_integer() and float(scale).is_integer()
+    if i is not None and whole and k <= ops.int_max and scale <= ops.int_max:
+        kk, m = int(k), int(scale)
+        top_i = (ops.int_max - kk) // m  # the largest step that does not overflow
 
         def make_i() -> Any:
-            top = ops.int_like(i, ops.int_max - kk)
-            return ops.where(
-                i <= top, i + ops.int_like(i, kk), i * 0 + ops.int_like(i, ops.int_max)
-            )
+            top = ops.int_like(i, top_i)
+            moved = (i * ops.int_like(i, m) if m != 1 else i) + ops.int_like(i, kk)
+            return ops.where(i <= top, moved, i * 0 + ops.int_like(i, ops.int_max))
 
         view = LazyStep(lambda: ops.to_float(view.i), make_i, x.precise)
         return view
     f = x.f
-    return LazyStep(lambda: f + float(k), None, x.precise)
+    return LazyStep(lambda: f * float(scale) + float(k), None, x.precise)
 
 
 def shifted(s: Shift, x: StepView, ops: Ops) -> Any:
-    """``schedule(step + steps)``."""
-    return evaluate(s.schedule, advance(x, float(s.steps), ops), ops)
+    """``schedule(scale * step + steps)``."""
+    return evaluate(s.schedule, advance(x, float(s.steps), ops, float(s.scale)), ops)
 
 
 def sum_(s: Sum, x: StepView, ops: Ops) -> Any:

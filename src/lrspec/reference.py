@@ -345,8 +345,8 @@ def cycle(s: Any, step: Fraction) -> Fraction:
 
 
 def shift(s: Any, step: Fraction) -> Fraction:
-    """``schedule(step + steps)``."""
-    return exact(s.schedule, step + Fraction(s.steps))
+    """``schedule(scale * step + steps)``."""
+    return exact(s.schedule, Fraction(s.scale) * step + Fraction(s.steps))
 
 
 def sum_(s: Any, step: Fraction) -> Fraction:

@@ -879,10 +879,15 @@ class Cycle(Schedule, formula=formulas.cycle, reference=reference.cycle):
 @register
 @dataclass(frozen=True)
 class Shift(Schedule, formula=formulas.shifted, reference=reference.shift):
-    """A schedule started ``steps`` steps in: ``lr(step) = schedule(step + steps)``.
+    """A schedule started ``steps`` steps in, its time running ``scale`` times as fast::
+
+        lr(step) = schedule(scale * step + steps)
 
     :class:`Join` runs each schedule from its own step 0; ``Shift`` runs one from
-    elsewhere (HF's ``inverse_sqrt`` is ``Shift(InverseSqrt(lr, timescale), timescale)``).
+    elsewhere (HF's ``inverse_sqrt`` is ``Shift(InverseSqrt(lr, timescale), timescale)``),
+    or faster: a cosine of ``num_cycles`` waves over ``D`` steps is ``Shift(Anneal(lr, 0, D,
+    "cos", mirror=True), 0, scale=2 * num_cycles)``, whose restarts fall on exact steps where
+    a period of ``D / (2 num_cycles)`` would be rounded.
 
     >>> Shift(Linear(0.1, 0.0, 10), steps=5)(0)
     0.05
@@ -890,6 +895,7 @@ class Shift(Schedule, formula=formulas.shifted, reference=reference.shift):
 
     schedule: Schedule = arg(check_schedule)
     steps: float = nonnegative()
+    scale: float = length(1.0)
 
     @property
     def parts(self) -> tuple[Schedule, ...]:

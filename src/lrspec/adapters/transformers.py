@@ -83,13 +83,14 @@ def _ramp(lr: float, warmup: int) -> tuple[Schedule, int]:
 
 def _cosine(lr: float, end: float, decay: float, cycles: float) -> Schedule:
     """``end + (lr - end) * (1 + cos(2 pi cycles j / decay)) / 2`` for every ``j >= 0``:
-    transformers never stops its cosine, which rises again after ``decay / (2 cycles)``."""
+    transformers never stops its cosine, which rises again after ``decay / (2 cycles)``. The
+    half-period is kept exact: a cosine over ``decay`` steps whose time runs ``2 cycles``
+    times as fast (``decay / (2 cycles)`` itself would be rounded)."""
     if cycles == 0:
         return Constant(lr)
-    from fractions import Fraction
-
-    half = Fraction(decay) / (2 * abs(Fraction(cycles)))
-    return Anneal(lr, end, float(half), shape="cos", mirror=True)
+    wave = Anneal(lr, end, decay, shape="cos", mirror=True)
+    speed = 2 * abs(cycles)
+    return wave if speed == 1 else Shift(wave, 0, scale=speed)
 
 
 def from_transformers(
@@ -163,11 +164,10 @@ def from_transformers(
             raise ValueError(f"num_cycles must be >= 0, got num_cycles={cycles!r}")
         if cycles == 0:
             restarts: Schedule = Constant(lr)
-        else:
-            from fractions import Fraction
-
-            period = float(Fraction(decay) / Fraction(cycles))
-            restarts = Cycle(Anneal(lr, 0.0, period, shape="cos"), period=period)
+        else:  # cycles of decay / cycles steps: over decay steps, time cycles times as fast
+            restarts = Cycle(Anneal(lr, 0.0, decay, shape="cos"), period=decay)
+            if cycles != 1:
+                restarts = Shift(restarts, 0, scale=cycles)
         return _phases([_ramp(lr, warmup), (restarts, decay)], Constant(0.0))
     if key == "polynomial":
         end = float(kwargs.pop("lr_end", 1e-7))
