@@ -41,7 +41,13 @@ if TYPE_CHECKING:
     _T = TypeVar("_T", bound="type[Schedule]")
 
 __all__ = [
+    "LENGTH_MAX",
+    "LENGTH_MIN",
     "MAX_DEPTH",
+    "MAX_LIST",
+    "MAX_NODES",
+    "MAX_PERIODS",
+    "SCALAR_MAX",
     "SCHEDULES",
     "Anneal",
     "Constant",
@@ -71,9 +77,27 @@ FLOAT32_TINY = formulas.FLOAT32_TINY
 #: class name -> spec class: the only classes :func:`deserialize` builds (see :func:`register`)
 SCHEDULES: dict[str, type[Schedule]] = {}
 
-#: how deep serialized schedules may nest (Warmup(Join([...])) is 2)
+#: how deep schedules may nest (Warmup(Join([...])) is 2), built in Python or deserialized
 MAX_DEPTH = 32
+#: most schedules in one spec, each counted once per place it is used (a spec shared by
+#: two parents counts twice: it is evaluated twice)
+MAX_NODES = 1000
+#: longest list argument (``boundaries``, ``values``, ``schedules``): each entry costs an
+#: op per evaluation
+MAX_LIST = 1000
+#: lengths in steps (``decay_steps``, ...) lie in [LENGTH_MIN, LENGTH_MAX]: every backend,
+#: float32 included, then forms ``step / length`` and ``length**2`` without overflow, and
+#: every such length is an exact float64
+LENGTH_MIN = 2.0**-24
+LENGTH_MAX = 2**53
+#: the largest value of any other scalar argument (``decay_rate``, ``power``, ``m_mul``...)
+SCALAR_MAX = 2**64
+#: most restarts of a CosineDecayRestarts with growing periods (t_mul > 1) below step 2**64
+MAX_PERIODS = 4096
 _depth = 0
+#: id(config dict) -> its spec, while a deserialize runs: a dict shared by several parents
+#: (YAML anchors) is built once
+_built: dict[int, tuple[object, Schedule]] = {}
 
 
 # --- validation: one function per kind of argument ------------------------------------------
@@ -100,7 +124,14 @@ def _number(name: str, value: object) -> int | float:
         return float(value)
     shape = getattr(value, "shape", None)
     dtype = str(getattr(value, "dtype", ""))
-    if shape is None or tuple(shape) != () or "bool" in dtype or "complex" in dtype:
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if (
+        shape is None
+        or tuple(shape) != ()
+        or "bool" in dtype
+        or "complex" in dtype
+        or kind in ("U", "S", "O", "M", "m")  # np.array('1e3') is text, not a number
+    ):
         raise TypeError(f"{name} must be a real number, got {name}={brief(value)}")
     try:
         if "int" in dtype:
@@ -121,19 +152,23 @@ def check_finite(name: str, value: object) -> int | float:
 
 
 def check_nonnegative(name: str, value: object) -> int | float:
-    """A finite number >= 0."""
+    """A finite number in [0, 2**64] (:data:`SCALAR_MAX`)."""
     number = check_finite(name, value)
     if number < 0:
         raise ValueError(f"{name} must be >= 0, got {name}={number!r}")
-    return number
+    if number > SCALAR_MAX:
+        raise ValueError(f"{name} must be <= 2**64, got {name}={number!r}")
+    return float(number)
 
 
 def check_rate(name: str, value: object) -> int | float:
     """A learning rate: finite, >= 0 and representable in float32."""
-    number = check_nonnegative(name, value)
+    number = check_finite(name, value)
+    if number < 0:
+        raise ValueError(f"{name} must be >= 0, got {name}={number!r}")
     if number > FLOAT32_MAX:
         raise ValueError(f"{name} must be <= {FLOAT32_MAX!r} (float32 max), got {name}={number!r}")
-    return number
+    return float(number)  # an int rate is a float (never an int in a backend's arithmetic)
 
 
 def check_optional_rate(name: str, value: object) -> int | float | None:
@@ -142,15 +177,22 @@ def check_optional_rate(name: str, value: object) -> int | float | None:
 
 
 def check_length(name: str, value: object) -> int | float:
-    """A positive length in steps (finite, > 0, not below the smallest normal float32)."""
+    """A positive length in steps, in [2**-24, 2**53] (:data:`LENGTH_MIN`,
+    :data:`LENGTH_MAX`)."""
     number = check_finite(name, value)
     if number <= 0:
         raise ValueError(f"{name} must be > 0, got {name}={number!r}")
-    if number < FLOAT32_TINY:
-        raise ValueError(
-            f"{name} must be >= {FLOAT32_TINY!r} (smallest normal float32), got {name}={number!r}"
-        )
-    return number
+    if number < LENGTH_MIN:
+        raise ValueError(f"{name} must be >= 2**-24 (~5.96e-08), got {name}={number!r}")
+    if number > LENGTH_MAX:
+        raise ValueError(f"{name} must be <= 2**53, got {name}={number!r}")
+    return float(number)
+
+
+def check_duration(name: str, value: object) -> int | float:
+    """0 (none), or a length in steps (:func:`check_length`)."""
+    number = check_nonnegative(name, value)
+    return number if number == 0 else check_length(name, number)
 
 
 def check_unit(name: str, value: object) -> int | float:
@@ -193,10 +235,17 @@ def check_label(name: str, value: object) -> str | None:
 
 
 def check_list(name: str, value: object) -> tuple[Any, ...]:
-    """An ordered sequence (list or tuple, or a 1-d array), as a tuple."""
-    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
-        raise TypeError(f"{name} must be a list, got {name}={brief(value)}")
+    """An ordered sequence (a list or tuple, or a 1-d array) of at most :data:`MAX_LIST`
+    elements, as a tuple. A set is refused: its order is not the caller's."""
+    if not isinstance(value, (list, tuple)) and getattr(value, "ndim", None) != 1:
+        raise TypeError(f"{name} must be a list (ordered), got {name}={brief(value)}")
     try:
+        size = len(value)  # type: ignore[arg-type]
+        if size > MAX_LIST:
+            raise ValueError(
+                f"{name} must have at most {MAX_LIST} elements, got {size} elements: "
+                f"{name}={brief(value)}"
+            )
         return tuple(value)  # type: ignore[arg-type]
     except TypeError as err:
         raise TypeError(f"{name} must be a list, got {name}={brief(value)}") from err
@@ -338,6 +387,7 @@ class Schedule:
             if check is not None:
                 object.__setattr__(self, f.name, check(f.name, getattr(self, f.name)))
         self.validate()
+        _check_size(self)
         # Evaluate once, so that the formula's constants are cached before any framework
         # traces the spec (a cache filled inside a trace costs a recompile).
         type(self).formula(self, _PYTHON.prepare(0, None), _PYTHON)
@@ -374,6 +424,16 @@ class Schedule:
         """``cls(**config)``: the inverse of :meth:`get_config`."""
         if not isinstance(config, dict):
             raise TypeError(f"config must be a dict, got config={brief(config)}")
+        known = fields(cls)  # type: ignore[arg-type]
+        missing = [
+            f.name
+            for f in known
+            if f.default is MISSING and f.default_factory is MISSING and f.name not in config
+        ]
+        if missing and set(config) <= {f.name for f in known}:  # (unknown keys: TypeError)
+            raise ValueError(
+                f"a {cls.__name__} config needs {', '.join(missing)}, got {brief(config)}"
+            )
         return cls(**config)
 
     # adapters (the one lazy import upwards: convenience for the modules in lrspec.adapters)
@@ -401,6 +461,26 @@ class Schedule:
         from lrspec.adapters.tf_keras import to_tf_keras
 
         return to_tf_keras(self)
+
+
+def _check_size(spec: Schedule) -> None:
+    """Refuse a spec nesting deeper than :data:`MAX_DEPTH` or holding more than
+    :data:`MAX_NODES` schedules (counted per use); each spec records its own two numbers,
+    so the check costs one step per part."""
+    depth, nodes = 1, 1
+    for part in spec.parts:
+        d, n = part.__dict__.get("_lrspec_size", (1, 1))
+        depth, nodes = max(depth, d + 1), nodes + n
+    if depth > MAX_DEPTH:
+        raise ValueError(
+            f"schedules nest at most {MAX_DEPTH} deep, got {type(spec).__name__} nesting {depth}"
+        )
+    if nodes > MAX_NODES:
+        raise ValueError(
+            f"a spec holds at most {MAX_NODES} schedules (each counted per use), got "
+            f"{type(spec).__name__} holding {nodes}"
+        )
+    spec.__dict__["_lrspec_size"] = (depth, nodes)
 
 
 def _plain(value: Any) -> Any:
@@ -577,7 +657,7 @@ class CosineDecay(
     alpha: float = unit(0.0)
     name: str | None = label("CosineDecay")
     warmup_target: float | None = optional_rate()
-    warmup_steps: float = nonnegative(0)
+    warmup_steps: float = arg(check_duration, 0)
 
 
 def check_t_mul(name: str, value: object) -> int | float:
@@ -620,6 +700,20 @@ class CosineDecayRestarts(
     m_mul: float = nonnegative(1.0)
     alpha: float = unit(0.0)
     name: str | None = label("SGDRDecay")
+
+    def validate(self) -> None:
+        tm = float(self.t_mul)
+        if tm == 1:
+            return
+        # growing periods: at most MAX_PERIODS restarts below step 2**64 (each is a term of
+        # the exact reference and of the period search)
+        periods = math.log1p(2.0**64 * (tm - 1) / float(self.first_decay_steps)) / math.log(tm)
+        if periods > MAX_PERIODS:
+            raise ValueError(
+                f"t_mul={self.t_mul!r} with first_decay_steps={self.first_decay_steps!r} "
+                f"restarts {periods:.0f} times below step 2**64; at most {MAX_PERIODS} "
+                "(use t_mul=1, or a larger t_mul or first_decay_steps)"
+            )
 
 
 @register
@@ -970,11 +1064,18 @@ def deserialize(data: dict[str, Any]) -> Schedule:
     global _depth
     if _depth >= MAX_DEPTH:
         raise ValueError(f"serialized schedules nest at most {MAX_DEPTH} deep")
+    held = _built.get(id(data))
+    if held is not None and held[0] is data:
+        return held[1]  # a dict used twice (YAML anchors): built once
     _depth += 1
     try:
-        return _deserialize(data)
+        spec = _deserialize(data)
+        _built[id(data)] = (data, spec)
+        return spec
     finally:
         _depth -= 1
+        if _depth == 0:
+            _built.clear()
 
 
 def _deserialize(data: dict[str, Any]) -> Schedule:
