@@ -221,6 +221,10 @@ def exp_mul(t: Any, c: tuple[float, float], ops: Ops) -> Any:
     are recovered (TwoSum) and folded in: ``exp(s) * (1 + err)`` is within ~1.5 ulp of exact.
     """
     hi, lo = c
+    if hi < 0 and 1100 / -(hi + lo) < 2.0**100:
+        # past exp(-1100) the result is 0 in every float: stop t there, so that the
+        # products and their error terms stay small (a huge t made err ~ 1, and -0 or NaN)
+        t = ops.minimum(t, 2.0 ** math.ceil(math.log2(1100 / -(hi + lo))))
     t1 = ops.floor(t * 2.0**-12) * 4096.0
     a, err = _two_sum(t1 * hi, (t - t1) * hi)
     s, err2 = _two_sum(a, t * lo)
@@ -343,8 +347,13 @@ def ramp(x: StepView, start: float | None, peak: float, steps: int, ops: Ops) ->
     return ops.maximum(start + delta * (f / float(steps)), peak)
 
 
-def polynomial_weight(q: Any, power: float, ops: Ops) -> Any:
-    """``q ** power`` for ``q`` in [0, 1] and ``power > 0`` (0 at ``q = 0``, no log(0))."""
+def polynomial_weight(q: Any, power: float, ops: Ops, go: Any = None) -> Any:
+    """``q ** power`` for ``q`` in [0, 1] and ``power > 0`` (0 at ``q = 0``, no log(0)).
+
+    ``go``: ``1 - q`` to full precision, if known. Near ``q = 1`` the logarithm is then
+    taken of it (``log1p(-go)``): ``q`` itself may have rounded to 1, and a large power
+    would make that rounding the whole result.
+    """
     if power == 1:
         return q
     if power == 2:
@@ -353,7 +362,26 @@ def polynomial_weight(q: Any, power: float, ops: Ops) -> Any:
         return ops.sqrt(q)
     positive = q > 0.0
     safe = ops.where(positive, q, q * 0.0 + 1.0)
-    return ops.where(positive, ops.exp(power * ops.log(safe)), q * 0.0)
+    ln = ops.log(safe)
+    if go is not None:
+        ln = ops.where(go < 0.25, log1p(-go, ops), ln)
+    return ops.where(positive, ops.exp(power * ln), q * 0.0)
+
+
+def remainder(x: StepView, d: float, ops: Ops) -> Any:
+    """``step mod d`` (``d > 0``), exact: for integer steps by integer arithmetic (``d = n /
+    m``: ``(step * m mod n) / m``, while ``n * m`` fits the backend's integers), else
+    ``fmod``, which is exact for the float step. (``fmod`` of an integer step past 2**53
+    would take the remainder of the rounded step: the phase of a cycle lost.)"""
+    i = x.i
+    if i is not None:
+        n, m = d.as_integer_ratio()
+        if n * m <= ops.int_max:
+            n_i = ops.int_like(i, n)
+            if m == 1:
+                return ops.to_float(i % n_i)
+            return ops.to_float(((i % n_i) * ops.int_like(i, m)) % n_i) / float(m)
+    return ops.fmod(x.f, d)
 
 
 # --- the family: formulas ----------------------------------------------------------------
@@ -414,20 +442,20 @@ def polynomial_decay(s: PolynomialDecay, x: StepView, ops: Ops) -> Any:
         return ops.full(x, a)
     d = float(s.decay_steps)
     if s.cycle:
+        # span = d * ceil(step / d) (d at step 0); span - step = d - (step mod d), exactly
         k = floor_ratio(x, d, ops)
-        i = x.i
-        if i is not None and d.is_integer() and d <= ops.int_max:
-            exact = (i % ops.int_like(i, int(d))) == 0
-        else:
-            exact = ops.fmod(x.f, d) == 0.0
-        mult = ops.maximum(ops.where(exact, k, k + 1.0), 1.0)
-        span = d * mult
-        q = (span - x.f) / span
+        rem = remainder(x, d, ops)
+        inside = rem > 0.0
+        span = d * ops.maximum(ops.where(inside, k + 1.0, k), 1.0)
+        left = ops.where(inside, d - rem, ops.where(k > 0.5, rem * 0.0, rem * 0.0 + d))
+        keep, go = left / span, x.f / span
     else:
-        if delta < 0 and s.power == 1:  # rising: as in Linear
-            return _between(a - delta * (ops.minimum(x.f, d) / d), a, e, ops)
-        q = _fraction_left(x, d, ops)
-    return _between(delta * polynomial_weight(q, float(s.power), ops) + e, a, e, ops)
+        done = ops.minimum(x.f, d)
+        keep, go = (d - done) / d, done / d
+    # anchored at the nearer end: step 0 gives exactly lr0 (rising or falling), the end
+    # exactly end_learning_rate
+    keep, go = _powers(keep, go, float(s.power), ops)
+    return _between(ops.where(keep >= 0.5, a - delta * go, e + delta * keep), a, e, ops)
 
 
 def _cosine_constants(s: CosineDecay) -> tuple[float, ...]:
@@ -446,13 +474,18 @@ def cosine_decay(s: CosineDecay, x: StepView, ops: Ops) -> Any:
     a, peak, scale, floor_ = constants(s, _cosine_constants)
     d = float(s.decay_steps)
     w = float(s.warmup_steps) if s.warmup_target is not None else 0.0
-    g = ops.maximum(x.f - w, 0.0) if w else x.f
+    if w and w.is_integer():  # integer steps: step - w exactly (also past 2**53)
+        g, warming = shift(x, int(w), ops).f, before(x, int(w), ops)
+    else:
+        g, warming = (ops.maximum(x.f - w, 0.0) if w else x.f), x.f < w
     done = ops.minimum(g, d)
     decayed = ops.minimum(scale * cosine_weight(done, d - done, d, ops) + floor_, peak)
+    # the peak exactly where the cosine starts (scale + floor_ may round below it in float32)
+    decayed = ops.where(done > 0.0, decayed, ops.full(x, peak))
     if not w:
         return decayed
-    warm = x.f / w * float(Fraction(peak) - Fraction(a)) + a
-    return ops.where(x.f < w, _between(warm, a, peak, ops), decayed)
+    warm = ops.minimum(x.f, w) / w * float(Fraction(peak) - Fraction(a)) + a
+    return ops.where(warming, _between(warm, a, peak, ops), decayed)
 
 
 def _restart_constants(s: CosineDecayRestarts) -> tuple[Any, ...]:
@@ -491,12 +524,14 @@ def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
     d, tm, f = float(s.first_decay_steps), float(s.t_mul), x.f
     if tm == 1:
         k = floor_ratio(x, d, ops)
-        rem = ops.fmod(f, d)
+        rem = remainder(x, d, ops)
         done, left, length = rem, d - rem, d
     else:
         ln_t = math.log(tm)
         k = ops.floor(ops.log(f * ((tm - 1) / d) + 1.0) / ln_t)
         k = ops.minimum(ops.maximum(k, 1.0), float(top))
+        if ops.float_max < 1e300:  # float32: t ** 2**b past its range would warn on the way in
+            powers = tuple(min(p, ops.float_max) for p in powers)
         power = _int_power(k, powers, ops)  # t ** k
         length = d * power
         start = d * ((power - 1.0) / (tm - 1))
@@ -512,18 +547,27 @@ def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
         left = ops.maximum(start + length - f, 0.0)
     weight = cosine_weight(done, left, length, ops)
     m = float(s.m_mul)
+    if scale == 0.0:  # alpha = 1 (or a zero rate): the floor at every step
+        return ops.full(x, floor_)
     if m == 0:
         weight = ops.where(k > 0.5, weight * 0.0, weight)
     elif m < 1:
         weight = weight * exp_mul(k, m_split, ops)
     elif m > 1:
         # Growing restarts (Keras allows them): m**k stays below 2**1000 (finite in float64;
-        # float32 may reach inf, never inf * 0), and the rate is capped at float32's max.
-        k = ops.minimum(k, math.floor(1000 * math.log(2) / math.log(m)))
-        grown = weight * exp_mul(k, m_split, ops)
+        # float32 may reach inf, never inf * 0), and weight * m**k is capped where the rate
+        # is past float32's max anyway (scale * it never overflows); the rate is capped there.
+        k = ops.minimum(k, float(math.floor(1000 * math.log(2) / math.log(m))))
+        cap = min(2.0**1000, ops.float_max)
+        if scale > 2 * FLOAT32_MAX / cap:
+            cap = 2 * FLOAT32_MAX / scale
+        grown = ops.minimum(weight * exp_mul(k, m_split, ops), cap)
         weight = ops.where(weight > 0.0, grown, weight)
-        return ops.minimum(scale * weight + floor_, FLOAT32_MAX)
-    return ops.minimum(scale * weight + floor_, scale + floor_)
+    # (not scale + floor_: that sum may round above the initial rate)
+    top = FLOAT32_MAX if m > 1 else float(s.initial_learning_rate)
+    value = ops.minimum(scale * weight + floor_, top)
+    # step 0: the initial rate exactly (scale + floor_ may round off it in float32)
+    return ops.where(f > 0.0, value, ops.full(x, float(s.initial_learning_rate)))
 
 
 def constant(s: Constant, x: StepView, ops: Ops) -> Any:
@@ -643,7 +687,7 @@ def _powers(keep: Any, go: Any, p: float, ops: Ops) -> tuple[Any, Any]:
     whichever of ``keep`` and ``1 - go`` is exact (``log1p(-go)`` for small ``go``)."""
     if p == 1.0:
         return keep, go
-    powered = polynomial_weight(keep, p, ops)
+    powered = polynomial_weight(keep, p, ops, go)
     small = keep < 0.5
     log_keep = ops.where(
         small, ops.log(ops.maximum(keep, FLOAT32_TINY)), log1p(ops.where(small, go * 0.0, -go), ops)
