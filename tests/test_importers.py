@@ -205,6 +205,14 @@ TORCH: dict[str, tuple[Callable[[Any], Any], int]] = {
         lambda o: _s("OneCycleLR")(o, max_lr=0.1, total_steps=20, pct_start=0.0),
         20,
     ),
+    "OneCycleLR-pct1": (  # the second phase starts after the last step
+        lambda o: _s("OneCycleLR")(o, max_lr=0.1, total_steps=40, pct_start=1.0),
+        40,
+    ),
+    "OneCycleLR-three_phase-pct0.9": (
+        lambda o: _s("OneCycleLR")(o, max_lr=0.1, total_steps=50, pct_start=0.9, three_phase=True),
+        50,
+    ),
     "OneCycleLR-epochs": (
         lambda o: _s("OneCycleLR")(
             o, max_lr=0.1, epochs=3, steps_per_epoch=7, final_div_factor=50.0

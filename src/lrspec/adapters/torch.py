@@ -598,11 +598,12 @@ def _one_cycle(s: Any, group: int) -> Schedule:
     boundaries: list[int] = []
     start = 0.0
     phases = s._schedule_phases
+    final = s.total_steps - 1  # the last step torch schedules
     for i, phase in enumerate(phases):
         end = float(phase["end_step"])
         first = 0 if i == 0 else max(math.floor(start) + 1, 0)  # its first whole step
-        last_phase = i == len(phases) - 1
-        if not last_phase and (end < first or end < 0):
+        last = final if i == len(phases) - 1 else min(end, final)  # and its last
+        if first > last:  # no step of the run falls in this phase
             start = end
             continue
         length = end - start
