@@ -69,14 +69,18 @@ def evaluate(spec: Schedule, x: StepView, ops: Ops) -> Any:
 
 
 def constants(spec: Schedule, make: Callable[[Any], tuple[Any, ...]]) -> tuple[Any, ...]:
-    """``make(spec)``, computed once per spec object (specs are immutable)."""
-    memo: dict[str, tuple[Any, ...]] = spec.__dict__.setdefault("_lrspec_constants", {})
-    key = make.__name__
-    try:
-        return memo[key]
-    except KeyError:
-        memo[key] = value = make(spec)
-        return value
+    """``make(spec)``, computed once per spec object (specs are immutable).
+
+    Kept as a plain attribute of the spec, filled when the spec is built (it is evaluated
+    once at construction): traced code (``torch.compile(fullgraph=True)``) then only reads an
+    attribute, which every dynamo version follows (older ones refuse ``__dict__.setdefault``).
+    """
+    name = "_lrspec_" + make.__name__
+    value: tuple[Any, ...] | None = getattr(spec, name, None)
+    if value is None:
+        value = make(spec)
+        object.__setattr__(spec, name, value)  # specs are frozen dataclasses
+    return value
 
 
 def floor_ratio(x: StepView, d: float, ops: Ops) -> Any:
