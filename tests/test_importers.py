@@ -750,6 +750,11 @@ OPTAX: dict[str, tuple[str, dict[str, Any], int]] = {
         dict(init_value=0.001, transition_steps=5, decay_rate=2.0, end_value=0.1),
         60,
     ),
+    "exponential_decay-growth-staircase-capped": (
+        "exponential_decay",
+        dict(init_value=0.01, transition_steps=2.5, decay_rate=1.5, staircase=True, end_value=0.1),
+        40,
+    ),
     "cosine_decay_schedule": (
         "cosine_decay_schedule",
         dict(init_value=0.1, decay_steps=100, alpha=0.01),

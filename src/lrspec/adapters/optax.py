@@ -201,8 +201,21 @@ def _exponential_decay(
         j = max(math.floor(_frac_ln(e / a) / _frac_ln(r)) - 1, 0)
     while (a * r**j >= e) if shrinking else (a * r**j <= e):
         j += 1
-    stairs = ExponentialDecay(init, steps, rate, staircase=True)
-    return _begin(Constant(init), begin, Join((stairs, Constant(end)), (math.ceil(j * n),)))
+    if shrinking:
+        stairs = ExponentialDecay(init, steps, rate, staircase=True)
+        return _begin(Constant(init), begin, Join((stairs, Constant(end)), (math.ceil(j * n),)))
+    # growing to a ceiling: j stairs, then end (stair i starts at step ceil(i * steps))
+    if j > _MAX_STAIRS:
+        raise ValueError(
+            f"a staircase growing by decay_rate={rate!r} reaches end_value={end!r} after {j} "
+            f"stairs; lrspec converts at most {_MAX_STAIRS}"
+        )
+    values = (*(float(a * r**i) for i in range(j)), end)
+    bounds = tuple(math.ceil(i * n) - 1 for i in range(1, j + 1))
+    return _begin(Constant(init), begin, PiecewiseConstantDecay(bounds, values))
+
+
+_MAX_STAIRS = 4096
 
 
 def _frac_ln(x: Fraction) -> Fraction:
