@@ -993,6 +993,11 @@ TIMM: dict[str, tuple[str, dict[str, Any], int]] = {
         dict(t_initial=8, cycle_mul=1.5, cycle_limit=5, lr_min=1e-4),
         150,
     ),
+    "tanh-cycle_mul-1.5": (  # timm's logarithm finds the last restart a step late
+        "TanhLRScheduler",
+        dict(t_initial=16, lr_min=1e-4, cycle_mul=1.5, cycle_decay=0.5, cycle_limit=5, warmup_t=6),
+        250,
+    ),
     "cosine-k_decay": (
         "CosineLRScheduler",
         dict(t_initial=40, lr_min=1e-4, k_decay=2.0, cycle_limit=2),

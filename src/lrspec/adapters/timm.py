@@ -10,6 +10,7 @@ attributes only: timm's ``CosineLRScheduler``, ``PolyLRScheduler``, ``TanhLRSche
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from lrspec.schedules import (
     Anneal,
@@ -84,8 +85,6 @@ def _main(s: Any, kind: str, base: float) -> Schedule:
             raise ValueError(f"decay_t must be sorted (timm bisects it), got {s.decay_t!r}")
         if not milestones:
             return Constant(base)
-        from fractions import Fraction
-
         rate = Fraction(float(s.decay_rate))
         values = [float(Fraction(base) * rate**j) for j in range(len(milestones) + 1)]
         # timm's milestone m applies from t = m - 1 on (it bisects t + 1)
@@ -114,6 +113,8 @@ def _cycles(s: Any, kind: str, base: float) -> Schedule:
     else:
         options = {"shape": "tanh", "tanh_lower": float(s.lb), "tanh_upper": float(s.ub)}
     mul, decay = float(s.cycle_mul), float(s.cycle_decay)
+    if mul != 1 and limit <= _MAX_CYCLES:
+        return _growing_cycles(s, base, low, period, mul, decay, limit, options)
 
     def cycles(a: float, b: float, d: float) -> Schedule:
         inner = Anneal(a, b, period, **options)
@@ -125,8 +126,55 @@ def _cycles(s: Any, kind: str, base: float) -> Schedule:
         curve = Sum((cycles(0.0, low, 1.0), cycles(base, 0.0, decay)))
     # after cycle_limit cycles: lr_min (a tanh cycle ends above it), from the first whole step
     # at or past the end of the last cycle, period * (mul ** limit - 1) / (mul - 1)
-    from fractions import Fraction
-
     p, m = Fraction(period), Fraction(mul)
     end = p * limit if m == 1 else p * (m**limit - 1) / (m - 1)
     return Join((curve, Constant(low)), (math.ceil(end),))
+
+
+#: growing cycles are converted one by one up to this cycle_limit (beyond: as a Cycle)
+_MAX_CYCLES = 256
+
+
+def _timm_cycle(t: int, period: float, mul: float) -> int:
+    """The cycle timm finds for step ``t`` (its floating-point logarithm, as it computes)."""
+    return math.floor(math.log(1 - t / period * (1 - mul), mul))
+
+
+def _growing_cycles(
+    s: Any,
+    base: float,
+    low: float,
+    period: float,
+    mul: float,
+    decay: float,
+    limit: int,
+    options: dict[str, Any],
+) -> Schedule:
+    """``cycle_mul != 1``: each cycle its own ``Anneal`` from ``base * decay ** i`` to
+    ``lr_min`` over ``t_i = mul ** i * t_initial``, starting at the first step where timm's
+    floating-point logarithm says cycle ``i`` (which can be a step off the exact restart), at
+    timm's own ``t_curr = t - (1 - mul ** i) / (1 - mul) * t_initial``; then ``lr_min``."""
+    schedules: list[Schedule] = []
+    boundaries: list[int] = []
+    for i in range(limit + 1):
+        exact = period * (1 - mul**i) / (1 - mul)  # timm's start of cycle i
+        first = max(math.ceil(exact) - 2, 0)
+        while _timm_cycle(first, period, mul) < i:
+            first += 1
+        if i == limit:
+            schedules.append(Constant(low))
+        else:
+            peak = base * decay**i
+            curve: Schedule = Anneal(peak, low, mul**i * period, **options)
+            offset = float(Fraction(first) - Fraction(exact))
+            if offset > 0:
+                curve = Shift(curve, offset)
+            elif offset < 0:  # timm restarts a little before the exact start: t_curr < 0
+                raise ValueError(
+                    f"cannot convert timm {type(s).__name__}: cycle {i} starts at step {first}, "
+                    f"before its own start {exact!r}"
+                )
+            schedules.append(curve)
+        if i:
+            boundaries.append(first)
+    return Join(tuple(schedules), tuple(boundaries))
