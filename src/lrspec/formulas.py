@@ -657,11 +657,7 @@ def progress(x: StepView, n: float, mirror: bool, ops: Ops) -> tuple[Any, Any]:
     if not mirror:
         done = ops.minimum(x.f, n)
         return done, n - done
-    i = x.i
-    if i is not None and n.is_integer() and 2 * n <= ops.int_max:
-        r = ops.to_float(i % ops.int_like(i, int(2 * n)))
-    else:
-        r = ops.fmod(x.f, 2.0 * n)
+    r = remainder(x, 2.0 * n, ops)
     done = ops.where(r <= n, r, 2.0 * n - r)
     return done, n - done
 
@@ -816,7 +812,7 @@ def cycle(s: Cycle, x: StepView, ops: Ops) -> Any:
         else:
 
             def make_f() -> Any:
-                rem = ops.fmod(f, p)
+                rem = remainder(x, p, ops)
                 return rem if ended is None else ops.where(ended, rem * 0.0 + p, rem)
 
             inner_x = LazyStep(make_f, None, x.precise)
