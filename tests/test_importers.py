@@ -928,6 +928,7 @@ _TIMM_MODULES = (
     "step_lr",
     "multistep_lr",
     "plateau_lr",
+    "wsd_lr",
 )
 
 
@@ -1050,6 +1051,26 @@ TIMM: dict[str, tuple[str, dict[str, Any], int]] = {
         dict(decay_t=[10, 20, 30], decay_rate=0.5, warmup_t=5),
         50,
     ),
+    "wsd": (
+        "WSDLRScheduler",
+        dict(t_initial=80, decay_t=20, lr_min=1e-4, warmup_t=5, warmup_lr_init=1e-5),
+        100,
+    ),
+    "wsd-cosine-all-decay": (
+        "WSDLRScheduler",
+        dict(t_initial=30, decay_t=30, decay_fn="cosine"),
+        40,
+    ),
+    "wsd-power-linear": (
+        "WSDLRScheduler",
+        dict(t_initial=50, decay_t=10, decay_fn="power", decay_power=1.0, lr_min=0.01),
+        60,
+    ),
+    "wsd-rsqrt": (
+        "WSDLRScheduler",
+        dict(t_initial=60, decay_t=15, stable_fn="rsqrt", warmup_t=8, decay_fn="linear"),
+        80,
+    ),
     "multistep-at-1": ("MultiStepLRScheduler", dict(decay_t=[1, 2], decay_rate=0.1), 10),
 }
 
@@ -1075,6 +1096,9 @@ def test_from_timm_refuses(timm_schedulers: Any) -> None:
     noisy = timm_schedulers.CosineLRScheduler(_optimizer(), t_initial=10, noise_range_t=(2, 8))
     with pytest.raises(ValueError, match=r"CosineLRScheduler.*noise"):
         lrspec.from_timm(noisy)
+    wsd_exp = timm_schedulers.WSDLRScheduler(_optimizer(), t_initial=10, decay_t=5, decay_fn="exp")
+    with pytest.raises(TypeError, match=r"WSDLRScheduler.*decay_fn='exp'"):
+        lrspec.from_timm(wsd_exp)
     plateau = timm_schedulers.PlateauLRScheduler(_optimizer())
     with pytest.raises(TypeError, match=r"PlateauLRScheduler.*metric"):
         lrspec.from_timm(plateau)

@@ -17,8 +17,11 @@ from lrspec.schedules import (
     Constant,
     Cycle,
     ExponentialDecay,
+    InverseSqrt,
+    InverseTimeDecay,
     Join,
     PiecewiseConstantDecay,
+    Product,
     Schedule,
     Shift,
     Sum,
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["from_timm"]
 
 _CYCLIC = ("CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler")
-_KNOWN = (*_CYCLIC, "StepLRScheduler", "MultiStepLRScheduler")
+_KNOWN = (*_CYCLIC, "StepLRScheduler", "MultiStepLRScheduler", "WSDLRScheduler")
 
 
 def from_timm(scheduler: Any, group: int = 0) -> Schedule:
@@ -70,7 +73,7 @@ def from_timm(scheduler: Any, group: int = 0) -> Schedule:
     # timm's ramp: init + t * slope, slope = (target - init) / warmup_t
     target = init + warmup * float(scheduler.warmup_steps[group])
     ramp = Anneal(init, target, warmup, shape="linear")
-    if not scheduler.warmup_prefix:  # the main curve keeps counting from t = 0
+    if not getattr(scheduler, "warmup_prefix", True):  # the main curve counts from t = 0
         main = Shift(main, warmup)
     return Join((ramp, main), (warmup,))
 
@@ -79,6 +82,8 @@ def _main(s: Any, kind: str, base: float) -> Schedule:
     """The curve after warmup, from its own t = 0."""
     if kind == "StepLRScheduler":
         return ExponentialDecay(base, float(s.decay_t), float(s.decay_rate), staircase=True)
+    if kind == "WSDLRScheduler":
+        return _wsd(s, base)
     if kind == "MultiStepLRScheduler":
         milestones = [int(m) for m in s.decay_t]
         if milestones != sorted(milestones):
@@ -178,3 +183,51 @@ def _growing_cycles(
         if i:
             boundaries.append(first)
     return Join(tuple(schedules), tuple(boundaries))
+
+
+#: WSDLRScheduler's decay functions lrspec converts: name (or power) -> Anneal shape
+_WSD_DECAY = {"linear": "linear", "1-sqrt": "1-sqrt", "cosine": "cos"}
+
+
+def _wsd(s: Any, base: float) -> Schedule:
+    """``WSDLRScheduler`` after its warmup: ``lr_min + (stable(t) - lr_min) * decay(frac)``,
+    the decay over the last ``decay_t`` of ``t_initial`` steps, then ``lr_min``."""
+    kind = "WSDLRScheduler"
+    low = float(s.lr_min)
+    fn = s.decay_fn
+    if fn == "power" and float(s.decay_power) in (0.5, 1.0):
+        fn = "1-sqrt" if float(s.decay_power) == 0.5 else "linear"
+    if not isinstance(fn, str) or fn not in _WSD_DECAY:
+        what = "a Python function" if callable(fn) else f"decay_fn={fn!r}"
+        raise TypeError(
+            f"cannot convert timm {kind} with {what}: lrspec converts the linear, 1-sqrt and "
+            "cosine decays (and power with decay_power 0.5 or 1)"
+        )
+    shape = _WSD_DECAY[fn]
+    start = int(s.t_initial) - int(s.decay_t)  # the decay's first step (t_decay = 0)
+    length = int(s.decay_t)
+    if s.stable_fn == "constant":
+        top = max(base, low)
+        return Join(
+            (Constant(top), Anneal(top, low, length, shape=shape), Constant(low)),
+            (start, start + length),
+        )
+    power = 0.5 if s.stable_fn == "rsqrt" else float(s.stable_power)
+    scale = float(s.stable_timescale)
+    if low != 0 or power not in (0.5, 1.0) or not scale.is_integer():
+        raise ValueError(
+            f"cannot convert timm {kind} with stable_fn={s.stable_fn!r}: lrspec converts a "
+            "decaying stable phase with lr_min=0, a power of 0.5 or 1 and a whole "
+            "stable_timescale"
+        )
+    # base * (1 + t / timescale) ** -power, times the decay's factor
+    stable: Schedule = (
+        Shift(InverseSqrt(base, int(scale)), scale)
+        if power == 0.5
+        else InverseTimeDecay(base, scale, 1.0)
+    )
+    factor = Join(
+        (Constant(1.0), Anneal(1.0, 0.0, length, shape=shape), Constant(0.0)),
+        (start, start + length),
+    )
+    return Product((stable, factor))
