@@ -4,7 +4,8 @@
 sets at ``t = k`` (``step(k)`` when ``t_in_epochs``, else ``step_update(k)``), before a param
 group's ``lr_scale`` (which ``to_torch`` applies, as timm does). It reads the scheduler's
 attributes only: timm's ``CosineLRScheduler``, ``PolyLRScheduler``, ``TanhLRScheduler``,
-``StepLRScheduler`` and ``MultiStepLRScheduler``, noise off.
+``StepLRScheduler``, ``MultiStepLRScheduler`` and ``WSDLRScheduler`` (most of its options),
+noise off.
 """
 
 from __future__ import annotations

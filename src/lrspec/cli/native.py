@@ -55,6 +55,7 @@ TIMM = (
     "TanhLRScheduler",
     "StepLRScheduler",
     "MultiStepLRScheduler",
+    "WSDLRScheduler",
 )
 
 
