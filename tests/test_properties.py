@@ -553,7 +553,10 @@ WHOLE_BY_CHECK = {
     schedules.check_positive_count: st.integers(1, 2**63 - 1) | count,
     schedules.check_nonnegative: st.sampled_from([0.0, 5e-324, 1e-300, 1.0, 2.0**64])
     | st.floats(0.0, 2.0**64),
-    schedules.check_t_mul: st.just(1.0) | st.floats(1.0, 2.0**32),
+    # whole t_mul only (and 1.5): restart points of other t_mul come from floats, a few
+    # tens of float64 ulps off past ~100 restarts (docs/guarantees.md, known gaps)
+    schedules.check_t_mul: st.sampled_from([1.0, 1.5, 2.0, 2.0**32])
+    | st.integers(1, 2**32).map(float),
 }
 WHOLE_CLASSES = [n for n in sorted(SCHEDULES) if n not in ("Join", "Warmup", "Sum", "Product")]
 
@@ -586,6 +589,8 @@ def whole_range(name: str):
         st.fixed_dictionaries(kwargs)
         .map(lambda kw: _built_or_none(cls, kw))
         .filter(lambda spec: spec is not None and getattr(spec, "m_mul", 0) <= 1)
+        # (the reference's 50 digits cannot hold 1 - q**power for a power below 1e-30)
+        .filter(lambda spec: not 0 < getattr(spec, "power", 1) < 1e-30)
     )
 
 
@@ -662,10 +667,9 @@ def test_whole_range_specs_and_counters_on_every_backend(backend, name):
         if backend.framework == "torch" and dtype == "uint64":
             limit = min(limit, 2**53)  # torch reads uint64 through float64
         close = np.array(read) < limit
-        periods = [getattr(spec, f, 1.0) for f in ("decay_steps", "first_decay_steps", "period")]
-        cyclic = name in ("CosineDecayRestarts", "Cycle") or getattr(spec, "cycle", False)
-        if jax_f32 and cyclic and any(float(np.float32(p)) != p for p in periods):
-            close[:] = False  # float32 phases of a period float32 cannot hold (known gaps)
+        lengths = [v for f, v in spec.get_config().items() if "steps" in f or f == "period"]
+        if jax_f32 and any(isinstance(v, float) and float(np.float32(v)) != v for v in lengths):
+            close[:] = False  # float32 JAX rounds a length float32 cannot hold (known gaps)
         bound = reference.bound(spec, key)
         allowed = bound * (_ulp(exact, out) + _ulp(np.array([L(peak)]), out))
         if out == np.float32:  # XLA and TensorFlow on CPU flush float32 subnormals to zero
