@@ -29,7 +29,8 @@ from __future__ import annotations
 import sys
 import warnings
 
-from lrspec.schedules import SCHEDULES, Schedule, brief, deserialize, serialize
+from lrspec.adapters._saved import SpecSchedule
+from lrspec.schedules import SCHEDULES, Schedule
 
 # No runtime import of typing or collections.abc: they cost ~10 ms of `import lrspec`;
 # importing importlib.abc costs ~25 ms, and the import system needs no ABCs, only methods.
@@ -70,19 +71,13 @@ def schedule_class() -> type:
 
 
 def _build(keras: ModuleType) -> type:
-    class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc, name-defined]
+    class KerasSchedule(SpecSchedule, keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc, name-defined]
         """A Keras learning-rate schedule computing ``spec(step)``.
 
         >>> import keras, lrspec
         >>> schedule = lrspec.InverseTimeDecay(0.1, 1.0, 0.5).to_keras()
         >>> optimizer = keras.optimizers.SGD(learning_rate=schedule)
         """
-
-        def __init__(self, spec: Schedule) -> None:
-            super().__init__()
-            if not isinstance(spec, Schedule):
-                raise TypeError(f"spec must be an lrspec schedule, got spec={brief(spec)}")
-            self.spec = spec
 
         def __call__(self, step: Any = None) -> Any:
             if step is None:  # a Keras 2 optimizer calls a schedule it doesn't know with nothing
@@ -92,20 +87,6 @@ def _build(keras: ModuleType) -> type:
                     "know: give those spec.to_tf_keras() instead of spec.to_keras()"
                 )
             return self.spec(keras.ops.convert_to_tensor(step))
-
-        def get_config(self) -> dict[str, Any]:
-            return {"spec": serialize(self.spec)}
-
-        @classmethod
-        def from_config(cls, config: dict[str, Any]) -> Any:
-            if not isinstance(config, dict) or "spec" not in config:
-                raise ValueError(
-                    f"a saved lrspec KerasSchedule config needs a 'spec', got {brief(config)}"
-                )
-            return cls(deserialize(config["spec"]))
-
-        def __repr__(self) -> str:
-            return f"KerasSchedule({self.spec!r})"
 
     KerasSchedule.__module__ = __name__
     KerasSchedule.__qualname__ = "KerasSchedule"

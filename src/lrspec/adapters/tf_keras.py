@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lrspec.schedules import Schedule, brief, deserialize, serialize
+from lrspec.adapters._saved import SpecSchedule
+from lrspec.schedules import Schedule
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -60,7 +61,7 @@ def _build(tf_keras: ModuleType) -> type:
 
     base = tf_keras.optimizers.schedules.LearningRateSchedule
 
-    class TfKerasSchedule(base):  # type: ignore[misc, valid-type]
+    class TfKerasSchedule(SpecSchedule, base):  # type: ignore[misc, valid-type]
         """A ``tf_keras`` learning-rate schedule computing ``spec(step)``.
 
         >>> import tf_keras, lrspec
@@ -68,28 +69,8 @@ def _build(tf_keras: ModuleType) -> type:
         >>> optimizer = tf_keras.optimizers.SGD(learning_rate=schedule)
         """
 
-        def __init__(self, spec: Schedule) -> None:
-            super().__init__()
-            if not isinstance(spec, Schedule):
-                raise TypeError(f"spec must be an lrspec schedule, got spec={brief(spec)}")
-            self.spec = spec
-
         def __call__(self, step: Any) -> Any:
             return self.spec(tf.convert_to_tensor(step))
-
-        def get_config(self) -> dict[str, Any]:
-            return {"spec": serialize(self.spec)}
-
-        @classmethod
-        def from_config(cls, config: dict[str, Any]) -> Any:
-            if not isinstance(config, dict) or "spec" not in config:
-                raise ValueError(
-                    f"a saved lrspec KerasSchedule config needs a 'spec', got {brief(config)}"
-                )
-            return cls(deserialize(config["spec"]))
-
-        def __repr__(self) -> str:
-            return f"TfKerasSchedule({self.spec!r})"
 
     TfKerasSchedule.__module__ = __name__
     TfKerasSchedule.__qualname__ = "TfKerasSchedule"
