@@ -48,6 +48,8 @@ def oracle(spec, step: int) -> L:
     # 63 significant bits, exactly (a uint64), scaled by a power of two
     e = value.numerator.bit_length() - value.denominator.bit_length()
     mantissa = round(value * Fraction(2) ** (63 - e))
+    if mantissa >= 2**64:  # e one short (bit lengths), or rounded up to 2**64
+        mantissa, e = (mantissa + 1) // 2, e + 1
     return np.ldexp(L(np.uint64(mantissa)), e - 63)
 
 
@@ -261,6 +263,11 @@ def check_random_specs(backend, name: str) -> None:
             allowed = bound * (_ulp(exact, out) + _ulp(np.array([L(peak_rate(spec))]), out))
         if out == np.float32:  # XLA and TensorFlow on CPU flush float32 subnormals to zero
             allowed = np.where(exact < L(np.finfo(np.float32).smallest_normal), exact, allowed)
+            allowed = np.maximum(
+                allowed, L(np.finfo(np.float32).smallest_normal)
+            )  # intermediates too
+        if jax_f32 and not _float32_lengths(spec):
+            return  # float32 JAX rounds a length float32 cannot hold (docs: known gaps)
         assert np.all(err <= allowed * (1 + 1e-9)), (steps, got, exact, err / _ulp(exact, out))
 
     check()
@@ -667,13 +674,15 @@ def test_whole_range_specs_and_counters_on_every_backend(backend, name):
         if backend.framework == "torch" and dtype == "uint64":
             limit = min(limit, 2**53)  # torch reads uint64 through float64
         close = np.array(read) < limit
-        lengths = [v for f, v in spec.get_config().items() if "steps" in f or f == "period"]
-        if jax_f32 and any(isinstance(v, float) and float(np.float32(v)) != v for v in lengths):
+        if jax_f32 and not _float32_lengths(spec):
             close[:] = False  # float32 JAX rounds a length float32 cannot hold (known gaps)
         bound = reference.bound(spec, key)
         allowed = bound * (_ulp(exact, out) + _ulp(np.array([L(peak)]), out))
         if out == np.float32:  # XLA and TensorFlow on CPU flush float32 subnormals to zero
             allowed = np.where(exact < L(np.finfo(np.float32).smallest_normal), exact, allowed)
+            allowed = np.maximum(
+                allowed, L(np.finfo(np.float32).smallest_normal)
+            )  # intermediates too
         err = np.abs(got.astype(L) - exact)
         assert np.all((err <= allowed * (1 + 1e-9)) | ~close), (read, got, exact)
 
@@ -685,3 +694,13 @@ def backend_call(spec, steps):
     if isinstance(steps, list):
         return [spec(s) for s in steps]
     return spec(steps)
+
+
+def _float32_lengths(spec) -> bool:
+    """Whether every length in ``spec`` (and its parts) is a float32: float32 JAX computes
+    with the float32-rounded length otherwise (docs/guarantees.md, known gaps)."""
+    for field, value in spec.get_config().items():
+        length = "steps" in field or field in ("period", "scale")
+        if length and isinstance(value, float) and float(np.float32(value)) != value:
+            return False
+    return all(_float32_lengths(part) for part in spec.parts)
