@@ -11,10 +11,6 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
-from lrspec.backends.jax import x64
 from lrspec.schedules import (
     Anneal,
     Constant,
@@ -49,6 +45,10 @@ def to_optax(spec: Schedule) -> Any:
     >>> optimizer = optax.sgd(learning_rate=schedule)
     """
 
+    # JAX only here: from_optax converts optax's schedule names without JAX installed
+    import jax
+    import jax.numpy as jnp
+
     def schedule(count: Any) -> Any:
         if not isinstance(count, jax.Array):
             count = _concrete_count(count)
@@ -80,6 +80,8 @@ def _concrete_count(count: Any) -> Any:
         if np.isinf(high):
             raise ValueError("count must be finite, got a count of inf")
         return count
+    from lrspec.backends.jax import x64
+
     if x64() or int(high) <= 2**31 - 1:
         return count
     if int(high) > 2**32 - 1:
