@@ -642,7 +642,12 @@ def _anneal_constants(s: Anneal) -> tuple[Any, ...]:
             exp_split = split12(ln / unit)
         if s.shape == "tanh":
             lo, hi = Fraction(s.tanh_lower), Fraction(s.tanh_upper)
-            tanh = (float(Fraction((2 * _decimal(lo)).exp())), split12(2 * (hi - lo) / unit))
+            tanh = (
+                float(Fraction((2 * _decimal(lo)).exp())),
+                split12(2 * (hi - lo) / unit),
+                float(Fraction(_decimal(lo).exp())),
+                split12((hi - lo) / unit),
+            )
     return float(a), float(e), float(a - e), float(n), exp_split, tanh
 
 
@@ -720,9 +725,15 @@ def _weights(s: Anneal, done: Any, left: Any, n: float, ops: Ops, precise: bool)
         root = ops.sqrt(done / n)
         return (left / n) / (1.0 + root), root  # 1 - sqrt(p) without cancellation
     # tanh: (1 - tanh(z)) / 2 = 1 / (1 + exp(2 z)), z running from tanh_lower to tanh_upper:
-    # exp(2 z) = exp(2 lower) * exp(slope * done), never overflowing (|bounds| <= 40)
-    start, slope = constants(s, _anneal_constants)[5]
-    big = start * exp_mul(done, slope, ops)
+    # exp(2 z) = exp(2 lower) * exp(slope * done), never overflowing float64 (|bounds| <= 40)
+    start, slope, half_start, half_slope = constants(s, _anneal_constants)[5]
+    if precise:
+        big = start * exp_mul(done, slope, ops)
+    else:
+        # computed in float32 (JAX without x64), exp(2 lower) and exp(slope * done) can each
+        # leave float32's range (e**-80, e**80) while their product is in it: square exp(z)
+        root = half_start * exp_mul(done, half_slope, ops)
+        big = root * root
     return 1.0 / (1.0 + big), big / (1.0 + big)
 
 
