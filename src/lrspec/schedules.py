@@ -113,7 +113,7 @@ def brief(value: object) -> str:
     return short.repr(value)
 
 
-def _number(name: str, value: object) -> int | float:
+def check_number(name: str, value: object) -> int | float:
     """``value`` as a Python int or float: ints, floats, NumPy/ml_dtypes scalars and 0-d
     arrays of any framework are numbers; bools, strings, None and sequences are not."""
     if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
@@ -143,7 +143,7 @@ def _number(name: str, value: object) -> int | float:
 
 def check_finite(name: str, value: object) -> int | float:
     """A finite real number."""
-    number = _number(name, value)
+    number = check_number(name, value)
     if isinstance(number, int) and abs(number) > 2**1023:  # math.isfinite would overflow
         raise ValueError(f"{name} must be a finite float, got {name}={brief(number)}")
     if not math.isfinite(number):

@@ -21,6 +21,7 @@ from lrspec.schedules import (
     Schedule,
     Shift,
     brief,
+    check_number,
 )
 
 __all__ = ["from_optax", "to_optax"]
@@ -119,10 +120,7 @@ def from_optax(name: Any, **kwargs: Any) -> Schedule:
 
 
 def _num(name: str, value: Any) -> float:
-    number = float(value.item()) if hasattr(value, "item") else value
-    if isinstance(number, bool) or not isinstance(number, (int, float)):
-        raise TypeError(f"{name} must be a number, got {name}={brief(value)}")
-    return float(number)
+    return float(check_number(name, value))
 
 
 def _whole(name: str, value: Any) -> int:
@@ -332,6 +330,16 @@ def _piecewise_interpolate_schedule(
     return Join(tuple(schedules), tuple(starts[1:]))
 
 
+def _onecycle_steps(transition_steps: Any) -> int:
+    """The horizon of a onecycle schedule (optax's check and message, for both shapes)."""
+    steps = _whole("transition_steps", transition_steps)
+    if steps <= 0:
+        raise ValueError(
+            "A linear onecycle schedule was set with a non-positive `transition_steps`"
+        )
+    return steps
+
+
 def _linear_onecycle_schedule(
     transition_steps: Any,
     peak_value: Any,
@@ -340,11 +348,7 @@ def _linear_onecycle_schedule(
     div_factor: float = 25.0,
     final_div_factor: float = 1e4,
 ) -> Schedule:
-    steps = _whole("transition_steps", transition_steps)
-    if steps <= 0:
-        raise ValueError(
-            "A linear onecycle schedule was set with a non-positive `transition_steps`"
-        )
+    steps = _onecycle_steps(transition_steps)
     peak = _num("peak_value", peak_value)
     return _piecewise_interpolate_schedule(
         "linear",
@@ -364,11 +368,7 @@ def _cosine_onecycle_schedule(
     div_factor: float = 25.0,
     final_div_factor: float = 1e4,
 ) -> Schedule:
-    steps = _whole("transition_steps", transition_steps)
-    if steps <= 0:
-        raise ValueError(
-            "A linear onecycle schedule was set with a non-positive `transition_steps`"
-        )
+    steps = _onecycle_steps(transition_steps)
     peak = _num("peak_value", peak_value)
     return _piecewise_interpolate_schedule(
         "cosine",
