@@ -67,3 +67,33 @@ def test_huge_integer_decay_steps_on_int32_counters(framework, d):
     got = framework.evaluate(spec, wrapped, "int32")
     want = exact_floats(spec, counts).astype(np.float32)
     np.testing.assert_array_equal(got, want)
+
+
+#: (scale, steps, decay_steps, step): ``scale * step + steps`` lands on a stair in float64
+#: although the exact value of the floats lies just below it (0.7 is 0.69999999999999996)
+SHIFTED_STAIRS = [
+    (0.7, 0.0, 7.0, 10),
+    (0.3, 0.0, 9.0, 30),
+    (0.3, 0.1, 10.0, 33),
+    (0.1, 0.7, 1.0, 3),
+]
+
+
+@pytest.mark.parametrize(("scale", "steps", "d", "step"), SHIFTED_STAIRS)
+def test_a_fractional_shift_floors_the_step_python_computes(backend, scale, steps, d, step):
+    """``Shift`` with a fractional ``scale``/``steps`` evaluates its schedule at the float64
+    ``scale * step + steps`` (docs/guarantees.md): on every backend a staircase inside is on
+    the stair Python's own arithmetic gives, and the reference agrees."""
+    inner = lrspec.InverseTimeDecay(0.1, d, 1.0, staircase=True)
+    spec = lrspec.Shift(inner, steps, scale=scale)
+    at = scale * step + steps  # Python's float64 arithmetic, the spec's definition
+    assert at.is_integer() and Fraction(scale) * step + Fraction(steps) < at
+    assert exact_float(spec, step) == exact_float(inner, at)
+    around = [step - 1, step, step + 1]
+    got = backend.evaluate(spec, around, "int64" if backend.has_int64 else "int32")
+    if backend.framework == "jax" and not backend.x64:  # float32 arithmetic throughout
+        f32 = np.float32
+        want = [inner(float(f32(f32(s) * f32(scale)) + f32(steps))) for s in around]
+    else:
+        want = [inner(scale * s + steps) for s in around]
+    np.testing.assert_array_equal(got, np.asarray(want).astype(backend.out_dtype))

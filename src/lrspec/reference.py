@@ -345,8 +345,14 @@ def cycle(s: Any, step: Fraction) -> Fraction:
 
 
 def shift(s: Any, step: Fraction) -> Fraction:
-    """``schedule(scale * step + steps)``."""
-    return exact(s.schedule, Fraction(s.scale) * step + Fraction(s.steps))
+    """``schedule(scale * step + steps)``: at that exact step when ``scale`` and ``steps``
+    are whole numbers, else at its float64 value (``scale * step + steps`` as Python
+    computes it: ``Shift(s, 0, scale=0.7)`` at step 10 is ``s(7.0)``, not ``s`` just below
+    7, which a staircase would tell apart)."""
+    scale, steps = Fraction(s.scale), Fraction(s.steps)
+    if scale.denominator == 1 and steps.denominator == 1:
+        return exact(s.schedule, scale * step + steps)
+    return exact(s.schedule, Fraction(float(s.scale) * float(step) + float(s.steps)))
 
 
 def sum_(s: Any, step: Fraction) -> Fraction:

@@ -977,6 +977,11 @@ class Shift(Schedule, formula=formulas.shifted, reference=reference.shift):
 
         lr(step) = schedule(scale * step + steps)
 
+    With a whole ``scale`` and ``steps``, integer steps stay exact integers; otherwise the
+    inner step is the float64 value of ``scale * step + steps``, as Python computes it
+    (``Shift(s, 0, scale=0.7)`` at step 10 evaluates ``s(7.0)``; JAX without x64: the
+    float32 value).
+
     :class:`Join` runs each schedule from its own step 0; ``Shift`` runs one from
     elsewhere (HF's ``inverse_sqrt`` is ``Shift(InverseSqrt(lr, timescale), timescale)``),
     or faster: a cosine of ``num_cycles`` waves over ``D`` steps is ``Shift(Anneal(lr, 0, D,
