@@ -11,6 +11,7 @@ import json
 import math
 import time
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -219,6 +220,92 @@ def test_cyclic_polynomial_with_fractional_decay_steps_within_the_bound(decay_st
     for s, g in zip(steps.tolist(), got.tolist(), strict=True):
         exact = reference.exact(spec, s)
         assert abs(g - exact) <= bound * reference.ulp(exact, "float64"), (s, g, float(exact))
+
+
+def _near_restarts(spec, first: int, last: int) -> list[int]:
+    """Integer steps just before, at and just after the exact restart points ``S_k`` for
+    ``k`` in ``first..last`` below 2**53 (and one mid-period step each)."""
+    t, d = Fraction(spec.t_mul), Fraction(spec.first_decay_steps)
+    steps: set[int] = set()
+    for k in range(first, last + 1):
+        start = d * (t**k - 1) / (t - 1)
+        if start >= 2**53 - 2:
+            break
+        s = math.floor(start)
+        steps.update(
+            v for v in (s - 1, s, s + 1, s + 2, math.floor(start + d * t**k / 2)) if 0 <= v < 2**53
+        )
+    return sorted(steps)
+
+
+def _assert_restarts_within_the_bound(spec, steps: list[int]) -> None:
+    """NumPy and the Python backend (float64) within ``reference.bound`` ulps of the exact
+    rate plus ulps of the peak, as ``tests/test_properties.py::check_random_specs``."""
+    assert len(steps) > 20, steps
+    allowed = reference.bound(spec, "float64")
+    peak_ulp = reference.ulp(Fraction(spec.initial_learning_rate), "float64")
+    for got in (spec(np.array(steps, dtype=np.int64)).tolist(), [spec(s) for s in steps]):
+        for s, g in zip(steps, got, strict=True):
+            exact = reference.exact(spec, s)
+            err = float(abs(Fraction(g) - exact) / (reference.ulp(exact, "float64") + peak_ulp))
+            assert err <= allowed, f"step {s}: {g!r}, exact {float(exact)!r}: {err:.3g} ulp"
+
+
+@pytest.mark.parametrize(
+    ("t_mul", "first_decay_steps"),
+    [(1.1, 1.0), (1.37, TINY_LENGTH), (1.01, 1.0), (1.05, 0.3), (1.1, 7.3), (1.3, 1e-3)],
+)
+def test_restarts_with_a_fractional_t_mul_within_the_bound_after_hundreds_of_restarts(
+    t_mul, first_decay_steps
+):
+    """Period starts of a fractional ``t_mul`` came from float64 powers ``t**k``, ~k ulps
+    off: 288 ulps (t_mul=1.01), 71 (1.05), 33 (1.1) after 100-400 restarts, and near 2**48
+    a restart a step early or late (the whole rate off); now within BOUNDS."""
+    # (m_mul=1: each period's cosine at full height, its phase error not scaled away)
+    spec = lrspec.CosineDecayRestarts(0.1, first_decay_steps, t_mul, m_mul=1.0, alpha=0.01)
+    _assert_restarts_within_the_bound(spec, _near_restarts(spec, 100, 400))
+
+
+@pytest.mark.parametrize(
+    ("t_mul", "first_decay_steps"), [(7.0, 1.0), (3.0, 2.5), (2.0, 0.75), (1.5, 10.0)]
+)
+def test_restart_points_below_2_53_are_exact_where_t_mul_powers_pass_2_53(t_mul, first_decay_steps):
+    """Whole (or dyadic) ``t_mul`` whose power ``t**k`` passes 2**53 while ``S_k`` does not
+    (``7**19`` for ``S_19 = 1899815864228857``): the rounded power put the restart a step
+    late; now every restart below 2**53 is at its exact step."""
+    spec = lrspec.CosineDecayRestarts(0.1, first_decay_steps, t_mul, m_mul=0.9, alpha=0.01)
+    _assert_restarts_within_the_bound(spec, _near_restarts(spec, 0, 400))
+
+
+#: growing restarts whose m_mul**k, or whose scale, leave the compute float's range while
+#: the rate does not
+GROWING = {
+    "float32 JAX past 2**128 growth": lrspec.CosineDecayRestarts(0.001, 1.0, t_mul=1.0, m_mul=2.0),
+    "a subnormal rate": lrspec.CosineDecayRestarts(5e-324, TINY_LENGTH, t_mul=1.0, m_mul=2.0),
+    "a rate 0 in float32": lrspec.CosineDecayRestarts(1e-38, 1.0, t_mul=6.0, m_mul=2.0**63),
+    "past 2**1000 growth": lrspec.CosineDecayRestarts(1e-300, 3.0, t_mul=1.0, m_mul=1.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GROWING))
+def test_growing_restarts_past_the_floats_range_are_right(backend, name):
+    """``m_mul > 1``: the rate is ``min(exact, float32 max)`` on every backend, also where
+    ``m_mul**k`` passes 2**1000 (float64) or 2**128 (float32 JAX), or ``scale`` is below the
+    float's range: float32 JAX gave half the rate at step 129 of the first spec, the others
+    a rate 2**1000 times too small, or 0."""
+    spec = GROWING[name]
+    steps = [0, 1, 2, 5, 100, 125, 127, 128, 129, 130, 259, 300, 1000, 1858, 2999, 10**6]
+    got = _evaluate(backend, spec, steps)
+    jax_f32 = backend.framework == "jax" and not backend.x64
+    kind = "float32-jax" if jax_f32 else backend.out_dtype.__name__
+    allowed = reference.bound(spec, kind)
+    for s, g in zip(steps, got.tolist(), strict=True):
+        exact = min(reference.exact(spec, s), Fraction(reference.FLOAT32_MAX))
+        dtype = "float32" if backend.out_dtype == np.float32 else "float64"
+        # (XLA and TensorFlow flush float32 subnormals: within the smallest normal float32)
+        tiny = Fraction(float(np.finfo(np.float32).smallest_normal)) if dtype == "float32" else 0
+        err = abs(Fraction(g) - exact)
+        assert err <= allowed * reference.ulp(exact, dtype) + tiny, (s, g, float(exact))
 
 
 def test_jax_gradient_at_a_tie_is_not_halved():

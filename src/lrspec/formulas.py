@@ -198,13 +198,6 @@ def high_ln(value: float) -> Fraction:
         return Fraction(Decimal(value).ln())
 
 
-def high_power(base: float, exponent: int) -> float:
-    """``base ** exponent`` rounded once (to ~60 digits, then to float64)."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return float(Decimal(base) ** exponent)
-
-
 def split12(c: Fraction) -> tuple[float, float]:
     """``c`` as ``hi + lo``, ``hi`` with 12 significant bits (see :func:`exp_mul`)."""
     if c == 0:
@@ -229,10 +222,18 @@ def exp_mul(t: Any, c: tuple[float, float], ops: Ops) -> Any:
         # past exp(-1100) the result is 0 in every float: stop t there, so that the
         # products and their error terms stay small (a huge t made err ~ 1, and -0 or NaN)
         t = ops.minimum(t, 2.0 ** math.ceil(math.log2(1100 / -(hi + lo))))
+    s, err = exp_parts(t, c, ops)
+    return ops.exp(s) * (1.0 + err)
+
+
+def exp_parts(t: Any, c: tuple[float, float], ops: Ops) -> tuple[Any, Any]:
+    """``(s, err)`` with ``c * t = s * (1 + ...)``: ``exp(c * t) = exp(s) * (1 + err)`` to
+    ~1 ulp (:func:`exp_mul` without its clamp, for callers that scale ``exp(s)`` first)."""
+    hi, lo = c
     t1 = ops.floor(t * 2.0**-12) * 4096.0
     a, err = _two_sum(t1 * hi, (t - t1) * hi)
     s, err2 = _two_sum(a, t * lo)
-    return ops.exp(s) * (1.0 + (err + err2))
+    return s, err + err2
 
 
 def _two_sum(a: Any, b: Any) -> tuple[Any, Any]:
@@ -497,12 +498,41 @@ def _restart_constants(s: CosineDecayRestarts) -> tuple[Any, ...]:
     m, tm, first = float(s.m_mul), float(s.t_mul), float(s.first_decay_steps)
     m_split = split12(high_ln(m)) if 0 < m != 1 else (0.0, 0.0)
     if tm == 1:
-        return float(a * (1 - alpha)), float(a * alpha), m_split, 0, ()
+        return float(a * (1 - alpha)), float(a * alpha), m_split, 0, (), {}
     # the last period index any step below 2**64 can reach: t_mul ** i <= 1 + 2**64 (t - 1) / d
     top = math.log1p(2.0**64 * (tm - 1) / first) / math.log(tm) + 2
     bits = int(top).bit_length()
-    powers = tuple(high_power(tm, 2**b) for b in range(bits))
-    return float(a * (1 - alpha)), float(a * alpha), m_split, 2**bits - 2, powers
+    last = 2**bits - 2
+    # double-floats (:func:`_restart_phase`) for float64 (53 bits) and float32 (24 bits),
+    # up to the restart ``most`` past which d t**(k + 1) / min(t - 1, 1) would pass 2**100 in
+    # float32 (float64: t**2**b <= t**top <= 2**184 by MAX_PERIODS, values below 2**250)
+    room = 100 * math.log(2) - math.log(first) + min(math.log(tm - 1), 0.0)
+    with localcontext() as ctx:  # t ** 2**b to ~60 digits (exact for whole t: below 2**184)
+        ctx.prec = 60
+        exact = [Decimal(tm) ** 2**b for b in range(bits)]
+        pairs = {}
+        for n, most in ((53, last), (24, min(math.floor(room / math.log(tm)) - 2, last))):
+            d, u = (_pair(Decimal(v), n) for v in (first, tm - 1))
+            keep = exact[: max(most, 0).bit_length()]
+            pairs[n] = (most, d, u, tuple(_pair(c, n) for c in keep))
+    powers = tuple(float(c) for c in exact)  # each rounded once
+    return float(a * (1 - alpha)), float(a * alpha), m_split, last, powers, pairs
+
+
+def _pair(c: Decimal, n: int) -> tuple[float, float, float, float]:
+    """``c`` as ``hi + lo`` in a float of ``n`` significant bits (53 or 24: float32 rounds
+    twice, which only moves where ``c`` is cut), and ``hi`` cut in two halves of at most
+    ``n // 2`` bits, whose products with :func:`_dd_mul`'s halves are exact."""
+    hi = _round_bits(float(c), n)
+    lo = _round_bits(float(c - Decimal(hi)), n)
+    h1 = _round_bits(hi, n // 2)
+    return hi, lo, h1, hi - h1
+
+
+def _round_bits(x: float, n: int) -> float:
+    """``x`` rounded to ``n`` significant bits (to nearest, ties to even)."""
+    m, e = math.frexp(x)
+    return math.ldexp(round(m * 2**n), e - n)
 
 
 def _int_power(i: Any, powers: tuple[float, ...], ops: Ops) -> Any:
@@ -515,16 +545,105 @@ def _int_power(i: Any, powers: tuple[float, ...], ops: Ops) -> Any:
     return out
 
 
+def _fast_two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e = a + b`` exactly, for ``|a| >= |b|``."""
+    s = a + b
+    return s, b - (s - a)
+
+
+def _dd_mul(h: Any, lo: Any, c: tuple[float, ...], split: float) -> tuple[Any, Any]:
+    """``(h + lo) * (c[0] + c[1])`` as a float and its remainder, ``c`` from :func:`_pair`.
+
+    ``h * c[0]`` and its rounding error are exact (Dekker's TwoProduct: ``h`` cut in halves
+    by Veltkamp's ``split = 2**ceil(n / 2) + 1``, overflowing past ``max / split``; no FMA,
+    which not every backend has); the small cross terms round once.
+    """
+    ch, cl, c1, c0 = c
+    p = h * ch
+    big = h * split
+    h1 = big - (big - h)
+    h0 = h - h1
+    return _fast_two_sum(p, h1 * c1 - p + h1 * c0 + h0 * c1 + h0 * c0 + (h * cl + lo * ch))
+
+
+def _dd_add(h: Any, lo: Any, b: Any, b_lo: Any) -> tuple[Any, Any]:
+    """``(h + lo) + (b + b_lo)`` as a float and its remainder (TwoSum of the high parts)."""
+    s, e = _two_sum(h, b)
+    return _fast_two_sum(s, e + (lo + b_lo))
+
+
+def _restart_phase(f: Any, k: Any, consts: tuple[Any, ...], wide: bool, ops: Ops) -> Any:
+    """``(k, done, left, length)`` of the step ``f``, the period ``k`` being the estimate
+    ``k`` (>= 1) or a neighbour: ``done = f - S_k``, ``left = S_(k+1) - f``.
+
+    From rounded powers, ``t**k`` is ~k ulps off for a fractional ``t``, and the phase
+    ``f - S_k`` (``S_k = d (t**k - 1) / (t - 1)``) inherits ~k / (t - 1) ulps of the period
+    length: tens of ulps of the rate after ~100 restarts, and near 2**48 (float64) restarts a
+    step early or late. Here ``d t**j`` and ``S_j`` are double-floats (a float and its
+    remainder, ~2**-100 relative error in float64, ~2**-44 in float32) built with error-free
+    products and sums from constants split exactly (:func:`_pair`): exact wherever the exact
+    values fit in twice the float's bits (whole ``t`` and ``d``: every restart the float's
+    integers reach), and ``done`` rounded once.
+    """
+    _, (d, d_lo, *_), u, powers = consts
+    split = 134217729.0 if wide else 4097.0  # 2**27 + 1, 2**12 + 1
+    k = k - 1.0
+    h, lo = k * 0.0 + d, k * 0.0 + d_lo  # d t**k: times t**(2**b) for each bit b of k
+    for b, p in enumerate(powers):
+        bit = ops.fmod(ops.floor(k * 2.0**-b), 2.0) > 0.5
+        mh, ml = _dd_mul(h, lo, p, split)
+        h, lo = ops.where(bit, mh, h), ops.where(bit, ml, lo)
+    lengths = [(h, lo), _dd_mul(h, lo, powers[0], split)]
+    lengths.append(_dd_mul(*lengths[1], powers[0], split))
+    # S_k = (d t**k - d) / (t - 1): the quotient q, then the remainder's own quotient
+    h, lo = _dd_add(h, lo, -d, -d_lo)
+    q = h / u[0]
+    p, e = _dd_mul(q, 0.0, (u[0], 0.0, *u[2:]), split)
+    starts = [_fast_two_sum(q, (h - p - e + (lo - q * u[1])) / u[0])]
+    starts += [_dd_add(*starts[0], *lengths[0])]
+    starts += [_dd_add(*starts[1], *lengths[1])]
+    # f - S_j rounded once (f - hi is exact near S_j: Sterbenz); >= 0 from S_j on
+    dones = [(f - s_hi) - s_lo for s_hi, s_lo in starts]
+    one, two = dones[1] >= 0.0, dones[2] >= 0.0
+    done = ops.maximum(ops.where(two, dones[2], ops.where(one, dones[1], dones[0])), 0.0)
+    length, length_lo = (
+        ops.where(two, l2, ops.where(one, l1, l0)) for l0, l1, l2 in zip(*lengths, strict=True)
+    )
+    left = ops.maximum(length - done + length_lo, 0.0)
+    return ops.where(two, k + 2.0, ops.where(one, k + 1.0, k)), done, left, length
+
+
+def _float_phase(f: Any, k: Any, d: float, tm: float, powers: tuple[float, ...], ops: Ops) -> Any:
+    """:func:`_restart_phase` in single floats, for float32 computation past the range of
+    its double-floats: restart points exact for integer steps when ``first_decay_steps``
+    and ``t_mul`` are integers and ``t**k`` is an integer float32 holds."""
+    powers = tuple(min(p, ops.float_max) for p in powers)  # past float32's range: no warning
+    power = _int_power(k, powers, ops)  # t ** k
+    length = d * power
+    start = d * ((power - 1.0) / (tm - 1))
+    prev_len = length / tm
+    prev_start = start - prev_len
+    next_start = start + length
+    low, high = f < start, f >= next_start
+    k = ops.where(low, k - 1.0, ops.where(high, k + 1.0, k))
+    start = ops.where(low, prev_start, ops.where(high, next_start, start))
+    length = ops.where(low, prev_len, ops.where(high, length * tm, length))
+    done = ops.maximum(f - start, 0.0)
+    return k, done, ops.maximum(start + length - f, 0.0), length
+
+
 def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
     """SGDR: period ``k`` lasts ``first_decay_steps * t_mul ** k`` steps and its cosine
     starts from ``m_mul ** k``; ``lr0 * ((1 - alpha) m_mul**k (1 + cos(pi t)) / 2 + alpha)``.
 
-    Restart points are exact for integer steps when ``first_decay_steps`` and ``t_mul`` are
-    integers (below 2**53): period starts ``S_k = d (t**k - 1) / (t - 1)`` are then formed
-    exactly, and the log-based estimate of ``k`` is corrected against them.
+    Period starts are ``S_k = d (t**k - 1) / (t - 1)``; the log-based estimate of ``k`` is
+    corrected against them. They are double-floats (:func:`_restart_phase`), so that
+    restart points are right for integer steps the float holds exactly and the phase is
+    within an ulp, for any ``t_mul``; computed in float32 (JAX without x64), single floats
+    (:func:`_float_phase`) past the restart where double-floats would leave float32's range.
     """
     consts: tuple[Any, ...] = constants(s, _restart_constants)
-    scale, floor_, m_split, top, powers = consts
+    scale, floor_, m_split, top, powers, pairs = consts
     d, tm, f = float(s.first_decay_steps), float(s.t_mul), x.f
     if tm == 1:
         k = floor_ratio(x, d, ops)
@@ -534,44 +653,93 @@ def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
         ln_t = math.log(tm)
         k = ops.floor(ops.log(f * ((tm - 1) / d) + 1.0) / ln_t)
         k = ops.minimum(ops.maximum(k, 1.0), float(top))
-        if ops.float_max < 1e300:  # float32: t ** 2**b past its range would warn on the way in
-            powers = tuple(min(p, ops.float_max) for p in powers)
-        power = _int_power(k, powers, ops)  # t ** k
-        length = d * power
-        start = d * ((power - 1.0) / (tm - 1))
         # the estimate is k or k+1 or k-1 (k was clamped >= 1 so that k - 1 >= 0 exists)
-        prev_len = length / tm
-        prev_start = start - prev_len
-        next_start = start + length
-        low, high = f < start, f >= next_start
-        k = ops.where(low, k - 1.0, ops.where(high, k + 1.0, k))
-        start = ops.where(low, prev_start, ops.where(high, next_start, start))
-        length = ops.where(low, prev_len, ops.where(high, length * tm, length))
-        done = ops.maximum(f - start, 0.0)
-        left = ops.maximum(start + length - f, 0.0)
+        if ops.float_max > 1e300:  # computed in float64 (a float32 result too: a restart
+            # a step off would be a whole rate off, whatever the result's precision)
+            k, done, left, length = _restart_phase(f, k, pairs[53], True, ops)
+        else:
+            phase = _float_phase(f, k, d, tm, powers, ops)
+            most = pairs[24][0]
+            if ops.float_max < 1e300 and most >= 1:
+                # computed in float32 (JAX without x64), whose ulp is the result's: the
+                # double-floats too, up to the restart ``most`` (they stay finite below it)
+                near = _restart_phase(f, ops.minimum(k, float(most)), pairs[24], False, ops)
+                phase = tuple(ops.where(k <= most, v, w) for v, w in zip(near, phase, strict=True))
+            k, done, left, length = phase
     weight = cosine_weight(done, left, length, ops)
     m = float(s.m_mul)
-    if scale == 0.0:  # alpha = 1 (or a zero rate): the floor at every step
-        return ops.full(x, floor_)
+    if s.alpha == 1 or s.initial_learning_rate == 0 or (scale == 0.0 and m <= 1):
+        return ops.full(x, floor_)  # the floor at every step
     if m == 0:
         weight = ops.where(k > 0.5, weight * 0.0, weight)
     elif m < 1:
         weight = weight * exp_mul(k, m_split, ops)
-    elif m > 1:
-        # Growing restarts (Keras allows them): m**k stays below 2**1000 (finite in float64;
-        # float32 may reach inf, never inf * 0), and weight * m**k is capped where the rate
-        # is past float32's max anyway (scale * it never overflows); the rate is capped there.
-        k = ops.minimum(k, float(math.floor(1000 * math.log(2) / math.log(m))))
-        cap = min(2.0**1000, ops.float_max)
-        if scale > 2 * FLOAT32_MAX / cap:
-            cap = 2 * FLOAT32_MAX / scale
-        grown = ops.minimum(weight * exp_mul(k, m_split, ops), cap)
-        weight = ops.where(weight > 0.0, grown, weight)
-    # (not scale + floor_: that sum may round above the initial rate)
-    top = FLOAT32_MAX if m > 1 else float(s.initial_learning_rate)
-    value = ops.minimum(scale * weight + floor_, top)
+    if m > 1:
+        value = _growing(s, weight, k, (scale, floor_, m_split), ops)
+    else:  # (not scale + floor_: that sum may round above the initial rate)
+        value = ops.minimum(scale * weight + floor_, float(s.initial_learning_rate))
     # step 0: the initial rate exactly (scale + floor_ may round off it in float32)
     return ops.where(f > 0.0, value, ops.full(x, float(s.initial_learning_rate)))
+
+
+def _growth_constants(s: CosineDecayRestarts) -> tuple[Any, ...]:
+    """``(near, far, ln_scale)`` for :func:`_growing`: ``near[w]`` the last restart whose
+    ``m**k`` stays below 2**(w - 2) for a float of ``w`` exponent bits' range (1024 or 128),
+    ``far[w]`` the first past which the rate is capped whatever the (positive) weight, and
+    ``ln(scale)`` as a 24-bit float and its remainder."""
+    a, alpha = Fraction(s.initial_learning_rate), Fraction(s.alpha)
+    log2_m = math.log2(float(s.m_mul))
+    with localcontext() as ctx:
+        ctx.prec = 70
+        ln_scale = Fraction(_decimal(a * (1 - alpha)).ln())  # (may be below float64's range)
+    log2_scale = float(ln_scale) / math.log(2)
+    near = {w: math.floor((w - 2) / log2_m) for w in (128, 1024)}
+    # the smallest positive weight: the float's smallest subnormal (2**-1074, 2**-149)
+    far = {
+        w: math.ceil((130 - log2_scale + tiny) / log2_m) for w, tiny in ((128, 149), (1024, 1074))
+    }
+    hi = _round_bits(float(ln_scale), 24)  # a float32 too: exact in either compute float
+    return near, far, (hi, float(ln_scale - Fraction(hi)))
+
+
+def _growing(s: CosineDecayRestarts, weight: Any, k: Any, consts: tuple[Any, ...], ops: Ops) -> Any:
+    """Growing restarts (``m_mul > 1``, as Keras allows): ``min(scale * weight * m**k +
+    floor, float32 max)``, where ``m**k`` and ``scale`` may each leave the compute float's
+    range while the rate does not.
+
+    While ``m**k`` stays inside (and, computed in float32, ``scale`` is a normal float32),
+    the product is formed directly, as for a decaying ``m``. Past that, ``ln(scale)`` joins
+    the exponent, ``scale m**k = exp(s) (1 + err)``, and ``exp(s)`` is taken in pieces that
+    stay finite: ``exp(s - h)`` (times the weight, capped where the rate surely is), then
+    ``exp(h / 2)`` twice, ``h`` a whole number so that ``s - h`` is exact. Past ``far``
+    restarts the rate is capped whatever the weight: ``k`` stops there, keeping ``s`` small.
+    """
+    scale, floor_, m_split = consts
+    near, far, ln_scale = constants(s, _growth_constants)
+    wide = ops.float_max > 1e300
+    bits = 1024 if wide else 128
+    # direct: m**k below 2**(bits - 2), weight * m**k capped where scale * it is past the cap
+    cap = min(2.0 ** (bits - 2), 2 * FLOAT32_MAX / max(scale, 2.0**-1000))
+    direct = scale * ops.minimum(
+        weight * exp_mul(ops.minimum(k, float(near[bits])), m_split, ops), cap
+    )
+    # in pieces: exp(s) = exp(s - h) * exp(h / 2)**2
+    e, err = exp_parts(ops.minimum(k, float(far[bits])), m_split, ops)
+    e, err2 = _two_sum(e, ln_scale[0])
+    e, err3 = _two_sum(e, ln_scale[1])  # (exp(s) (1 + err) holds only for a tiny err)
+    err = err + (err2 + err3)
+    h = ops.maximum(ops.floor(e - (700.0 if wide else 80.0)), 0.0)
+    head = weight * (ops.exp(e - h) * (1.0 + err))
+    if wide:  # past 2**130 the rate is capped whatever exp(h) is: no float64 overflow
+        head = ops.minimum(head, 2.0**130)
+    half = ops.exp(h * 0.5)
+    pieces = head * half * half
+    if scale >= (2.0**-1022 if wide else FLOAT32_TINY):
+        grown = ops.where(k > float(near[bits]), pieces, direct)
+    else:  # a scale below the float's normal range loses its bits (or is 0): pieces only
+        grown = pieces
+    grown = ops.where(weight > 0.0, grown, weight * 0.0)
+    return ops.minimum(grown + floor_, FLOAT32_MAX)
 
 
 def constant(s: Constant, x: StepView, ops: Ops) -> Any:
@@ -873,7 +1041,9 @@ def advance(x: StepView, k: float, ops: Ops, scale: float = 1.0) -> StepView:
 
 
 def shifted(s: Shift, x: StepView, ops: Ops) -> Any:
-    """``schedule(scale * step + steps)``."""
+    """``schedule(scale * step + steps)``: the inner step exact where :func:`advance` keeps
+    integers, else its float value (the spec's definition: a staircase inside floors the
+    number ``scale * step + steps`` rounds to, as Python would, not the exact product)."""
     return evaluate(s.schedule, advance(x, float(s.steps), ops, float(s.scale)), ops)
 
 
