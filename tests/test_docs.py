@@ -91,3 +91,20 @@ def test_blocks_are_only_python_or_shell_or_text():
                 doc,
                 lang,
             )
+
+
+def test_every_promise_in_guarantees_names_tests_that_exist():
+    """Each row of docs/guarantees.md names its proof as ``tests/file.py::test``: every one
+    of them is a test function of that file, and every row of a table names at least one."""
+    text = (ROOT / "docs" / "guarantees.md").read_text()
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text)
+    assert len(named) > 50, named
+    missing = [
+        f"{path}::{name}"
+        for path, name in named
+        if not re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M)
+    ]
+    assert not missing, missing
+    rows = [r for r in text.splitlines() if r.startswith("| ") and not r.startswith("| Promise")]
+    rows = [r for r in rows if not r.startswith("| Limit")]
+    assert all("tests/" in r for r in rows), [r for r in rows if "tests/" not in r]

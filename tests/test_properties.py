@@ -267,7 +267,7 @@ def check_random_specs(backend, name: str) -> None:
                 allowed, L(np.finfo(np.float32).smallest_normal)
             )  # intermediates too
         if jax_f32 and not _float32_lengths(spec):
-            return  # float32 JAX rounds a length float32 cannot hold (docs: known gaps)
+            return  # float32 JAX rounds a length float32 cannot hold (known limits)
         assert np.all(err <= allowed * (1 + 1e-9)), (steps, got, exact, err / _ulp(exact, out))
 
     check()
@@ -681,7 +681,7 @@ def test_whole_range_specs_and_counters_on_every_backend(backend, name):
             limit = min(limit, 2**53)  # torch reads uint64 through float64
         close = np.array(read) < limit
         if jax_f32 and not _float32_lengths(spec):
-            close[:] = False  # float32 JAX rounds a length float32 cannot hold (known gaps)
+            close[:] = False  # float32 JAX rounds a length float32 cannot hold (known limits)
         bound = reference.bound(spec, key)
         allowed = bound * (_ulp(exact, out) + _ulp(np.array([L(peak)]), out))
         if out == np.float32:  # XLA and TensorFlow on CPU flush float32 subnormals to zero

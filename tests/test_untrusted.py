@@ -18,11 +18,6 @@ import lrspec
 GOOD_CONFIG = {"initial_learning_rate": 0.1, "decay_steps": 1.0, "decay_rate": 0.5}
 GOOD = {"class_name": "InverseTimeDecay", "config": GOOD_CONFIG}
 
-# deserialize has no depth limit and echoes whole inputs into its errors, and an int config
-# value too large for a float escapes as OverflowError: these tests fail until
-# src/lrspec/schedules.py gets the limits described in docs/guarantees.md ("Known gaps").
-# Remove this marker when it does (strict: an unexpected pass fails the suite).
-
 # What a hostile file can say to make a naive loader import or call something.
 HOSTILE = [
     {"class_name": "os.system", "config": {"command": "echo pwned"}},
