@@ -242,6 +242,18 @@ def test_check_fails_beyond_the_bound():
     assert 0 < float(row.split()[2]) <= reference.BOUNDS["rational"]["float64"]
 
 
+def test_check_measures_in_ulps_of_the_value_plus_the_peak_as_the_tests_do():
+    """A cosine's end cancels: 2.4 ulps of its tiny rate there, but well within an ulp of
+    the rate plus an ulp of the peak (the promise of reference.BOUNDS, and what the property
+    tests measure): ``check`` passes it, where it used to report a failure."""
+    proc = run("check", "CosineDecay(0.1, 1000, alpha=0.0)", "--stop", "1000", "--ulp", "1",
+               "--backend", "numpy")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (row,) = [line for line in proc.stdout.splitlines() if line.startswith("numpy")]
+    assert float(row.split()[2]) > 1 and row.split()[-1] == "ok", row
+    assert "ulps of the spec's peak (0.1)" in proc.stdout
+
+
 def test_check_passes_a_bound_of_zero_where_every_value_is_a_float():
     # 1 / (1 + 1 * floor(k / 4)) at k < 4 is 1.0, and 0.5 at 4 <= k < 8: exact floats
     proc = run("check", "InverseTimeDecay(1.0, 4, 1.0, staircase=True)", "--stop", "7",

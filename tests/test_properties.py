@@ -54,29 +54,9 @@ def oracle(spec, step: int) -> L:
 
 
 def peak_rate(spec) -> float:
-    """The largest rate any parameter of the spec names (no schedule exceeds it); growing
-    restarts (``m_mul > 1``) are capped at float32's max instead."""
-    if getattr(spec, "m_mul", 0) > 1:
-        return float(np.finfo(np.float32).max)
-    if isinstance(spec, (lrspec.Sum, lrspec.Product)):
-        # a sum or product of the parts' peaks; float32 parts (JAX without x64) may round
-        # above it, by at most an ulp of float32 per part
-        peaks = [peak_rate(s) for s in spec.schedules]
-        total = sum(peaks) if isinstance(spec, lrspec.Sum) else math.prod(peaks)
-        total *= 1 + 2.0**-23 * len(peaks)
-        return min(total, float(np.finfo(np.float32).max))
-    rates = []
-    for field in spec.get_config():  # the constructor arguments
-        value = getattr(spec, field)
-        if isinstance(value, lrspec.Schedule):
-            rates.append(peak_rate(value))
-        elif field == "schedules":
-            rates += [peak_rate(s) for s in value]
-        elif field == "values":
-            rates += list(value)
-        elif ("rate" in field or field == "warmup_target") and value is not None:
-            rates.append(value)
-    return max(rates)
+    """:func:`lrspec.reference.peak`, where float32 parts of a sum or product (JAX without
+    x64) may round above the exact one by an ulp of float32 each."""
+    return reference.peak(spec, 2.0**-23)
 
 
 # --- random valid specs -------------------------------------------------------------------

@@ -61,6 +61,37 @@ def bound(spec: Schedule, kind: str) -> float:
     return bounds_for(spec)[kind]
 
 
+def peak(spec: Schedule, slack: float = 0.0) -> float:
+    """The largest rate the spec's arguments name: no value of the schedule exceeds it (a
+    :class:`~lrspec.Sum` or :class:`~lrspec.Product`: its parts' peaks added or multiplied,
+    times ``1 + slack`` per part; growing restarts, ``m_mul > 1``: float32's max). Errors
+    of rates that cancel (cosine ends, rising ramps) are measured in ulps of it too.
+
+    >>> from lrspec import Constant, Join, Linear
+    >>> peak(Join([Constant(0.1), Linear(0.3, 0.0, 10)], [5]))
+    0.3
+    """
+    if getattr(spec, "m_mul", 0) > 1:
+        return FLOAT32_MAX
+    kind = type(spec).reference
+    if kind is sum_ or kind is product:
+        peaks = [peak(part, slack) for part in spec.schedules]
+        total = math.fsum(peaks) if kind is sum_ else math.prod(peaks)
+        return min(total * (1 + slack * len(peaks)), FLOAT32_MAX)
+    rates: list[float] = []
+    for field, value in spec.get_config().items():  # the constructor's arguments
+        value = getattr(spec, field)
+        if hasattr(value, "get_config"):
+            rates.append(peak(value, slack))
+        elif field == "schedules":
+            rates += [peak(part, slack) for part in value]
+        elif field == "values":
+            rates += [float(v) for v in value]
+        elif ("rate" in field or field == "warmup_target") and value is not None:
+            rates.append(float(value))
+    return max(rates)
+
+
 def _rational(spec: Any) -> bool:
     if not getattr(type(spec), "rational", False):
         return False

@@ -86,9 +86,13 @@ def format_value(value: float, dtype: str) -> str:
     return str(np.float32(value)) if dtype == "float32" else repr(float(value))
 
 
-def worst(out: np.ndarray, exact_values: list[Fraction], dtype: str) -> tuple[float, float, int]:
-    """The largest difference from the exact values in ``dtype`` ulp and relative, and the
-    index where the ulp difference is largest."""
+def worst(
+    out: np.ndarray, exact_values: list[Fraction], dtype: str, peak: float
+) -> tuple[float, float, int, float]:
+    """The largest difference from the exact values in ``dtype`` ulp and relative, the
+    index where the ulp difference is largest, and the largest difference in ulps of the
+    value plus ulps of ``peak``: the unit of the promise (``reference.BOUNDS``)."""
+    peak_ulp = ulp(Fraction(peak), dtype)
     if _EXTENDED and all(np.isfinite(out)):
         # Vectorized in long double: the exact values there are off by 2**-64 relative, a
         # 2**-11 fraction of a float64 ulp, and the differences of such close numbers are exact.
@@ -101,8 +105,9 @@ def worst(out: np.ndarray, exact_values: list[Fraction], dtype: str) -> tuple[fl
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(refs != 0, diffs / np.abs(refs), np.where(diffs == 0, 0, np.inf))
         k = int(np.argmax(in_ulp))
-        return float(in_ulp[k]), float(rel.max()), k
-    worst_ulp, worst_rel, at = Fraction(0), 0.0, 0
+        peak_score = float(np.max(diffs / (units + _ld(peak_ulp))))
+        return float(in_ulp[k]), float(rel.max()), k, peak_score
+    worst_ulp, worst_rel, at, score = Fraction(0), 0.0, 0, Fraction(0)
     for k, value in enumerate(out.tolist()):
         ref = exact_values[k]
         diff = abs(Fraction(value) - ref)
@@ -110,8 +115,9 @@ def worst(out: np.ndarray, exact_values: list[Fraction], dtype: str) -> tuple[fl
             continue
         if diff / ulp(ref, dtype) > worst_ulp:
             worst_ulp, at = diff / ulp(ref, dtype), k
+        score = max(score, Fraction(diff / (ulp(ref, dtype) + peak_ulp)))
         worst_rel = max(worst_rel, float(diff / abs(ref)) if ref else math.inf)
-    return float(worst_ulp), worst_rel, at
+    return float(worst_ulp), worst_rel, at, float(score)
 
 
 def render(rows: list[list[str]] | list[tuple[str, ...]], right: bool = False) -> str:
