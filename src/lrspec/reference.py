@@ -87,7 +87,7 @@ def peak(spec: Schedule, slack: float = 0.0) -> float:
             rates += [peak(part, slack) for part in value]
         elif field == "values":
             rates += [float(v) for v in value]
-        elif ("rate" in field or field == "warmup_target") and value is not None:
+        elif (field.endswith("learning_rate") or field == "warmup_target") and value is not None:
             rates.append(float(value))
     return max(rates)
 
