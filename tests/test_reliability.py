@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from oracle import assert_within_bound
 
 import lrspec
 from lrspec import reference, schedules
@@ -192,6 +193,41 @@ def test_huge_float_steps_give_the_final_rate(framework, name):
     assert np.all(np.isfinite(got)), got
     np.testing.assert_allclose(got[:2], want, rtol=1e-6, atol=1e-30)
     assert got[2] == np.float32(spec(0))
+
+
+#: restarts whose periods pass 2**64 steps (float32 squares of their lengths overflow) and
+#: whose period index, at t_mul=1.05, passes the ones reachable below step 2**64
+RESTARTS_FAR = {
+    "t_mul=2": lrspec.CosineDecayRestarts(0.1, 10.0, t_mul=2.0),
+    "t_mul=1.05": lrspec.CosineDecayRestarts(0.1, 7.3, t_mul=1.05, m_mul=0.9, alpha=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESTARTS_FAR))
+def test_restarts_at_float32_steps_up_to_its_max_are_right(backend, name):
+    """Any float32 step: the rate at that step. Before, float32 JAX squared lengths past
+    2**64 into inf (the initial rate at 1e20, NaN from 1e30), and every backend stopped
+    counting periods at step 2**64 (a wrong phase past it)."""
+    spec = RESTARTS_FAR[name]
+    values = np.float32([1e20, 1e30, 3e38, 3.4e38])
+    got = _evaluate(backend, spec, values, "float32")
+    if backend.kind == "float32-jax":  # past its double-floats, phases in float32 (a limit)
+        want = [float(reference.exact(spec, int(v))) for v in values.tolist()]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * spec.initial_learning_rate)
+    else:
+        assert_within_bound(spec, [int(v) for v in values.tolist()], got, backend.kind)
+
+
+@pytest.mark.parametrize("name", sorted(RESTARTS_FAR))
+def test_restarts_past_2_128_stop_at_the_end_of_a_period_without_warnings(backend, name):
+    """Float64 steps past 2**128 (no counter reaches them): the end of a period, i.e. the
+    rate's floor, with no overflow warning (the cosine's squares overflowed before)."""
+    if backend.out_dtype != np.float64 and backend.kind != "float32":
+        pytest.skip("float64 steps need float64 computation")
+    spec = RESTARTS_FAR[name]
+    got = _evaluate(backend, spec, [1e50, 1e300, 1.7e308], "float64")
+    floor = backend.out_dtype(spec.initial_learning_rate * spec.alpha)
+    np.testing.assert_allclose(got, [floor] * 3, rtol=2**-50, atol=0)
 
 
 @pytest.mark.parametrize(

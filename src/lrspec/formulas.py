@@ -499,13 +499,14 @@ def _restart_constants(s: CosineDecayRestarts) -> tuple[Any, ...]:
     m_split = split12(high_ln(m)) if 0 < m != 1 else (0.0, 0.0)
     if tm == 1:
         return float(a * (1 - alpha)), float(a * alpha), m_split, 0, (), {}
-    # the last period index any step below 2**64 can reach: t_mul ** i <= 1 + 2**64 (t - 1) / d
-    top = math.log1p(2.0**64 * (tm - 1) / first) / math.log(tm) + 2
+    # the last period index any step below 2**128 (float32's range: any traced float32 step,
+    # any integer counter) can reach: t_mul ** i <= 1 + 2**128 (t - 1) / d
+    top = math.log1p(2.0**128 * (tm - 1) / first) / math.log(tm) + 2
     bits = int(top).bit_length()
     last = 2**bits - 2
     # double-floats (:func:`_restart_phase`) for float64 (53 bits) and float32 (24 bits),
     # up to the restart ``most`` past which d t**(k + 1) / min(t - 1, 1) would pass 2**100 in
-    # float32 (float64: t**2**b <= t**top <= 2**184 by MAX_PERIODS, values below 2**250)
+    # float32 (float64: t**2**b <= t**top ~ (1 + 2**128 (t - 1) / d) t**2)
     room = 100 * math.log(2) - math.log(first) + min(math.log(tm - 1), 0.0)
     with localcontext() as ctx:  # t ** 2**b to ~60 digits (exact for whole t: below 2**184)
         ctx.prec = 60
@@ -666,6 +667,12 @@ def cosine_decay_restarts(s: CosineDecayRestarts, x: StepView, ops: Ops) -> Any:
                 near = _restart_phase(f, ops.minimum(k, float(most)), pairs[24], False, ops)
                 phase = tuple(ops.where(k <= most, v, w) for v, w in zip(near, phase, strict=True))
             k, done, left, length = phase
+            # float32 lengths past 2**64 would overflow cosine_weight's squares (inf / inf,
+            # or a rate back at the period's start): scale by 2**-64, exactly
+            scaled = ops.where(length > 2.0**60, 2.0**-64, 1.0)
+            done, left, length = done * scaled, left * scaled, length * scaled
+        # past 2**128 (float64 steps only) the period is clamped: its end, not an overflow
+        done = ops.minimum(done, length)
     weight = cosine_weight(done, left, length, ops)
     m = float(s.m_mul)
     if s.alpha == 1 or s.initial_learning_rate == 0 or (scale == 0.0 and m <= 1):
