@@ -311,7 +311,14 @@ def worker(rank, tmp, resume):
         dist.barrier()
     params = torch.cat([p.detach().ravel() for p in model.parameters()]).numpy()
     np.savez(f"{{tmp}}/rank{{rank}}-{{int(resume)}}.npz", lrs=np.array(lrs), params=params)
+    dist.barrier()
     dist.destroy_process_group()
+    # Leave without the interpreter's shutdown: gloo's threads can still be winding down
+    # when C++ static destructors run, which aborts ("terminate called without an active
+    # exception", SIGABRT) on a loaded machine after the work is done and written.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
@@ -349,6 +356,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _gloo_abort(stderr: str) -> bool:
+    return "terminate called" in stderr and "terminated with signal SIGABRT" in stderr
+
+
 def test_torch_ddp_gloo_two_processes(tmp_path):
     torch = pytest.importorskip("torch")
     if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
@@ -356,19 +367,14 @@ def test_torch_ddp_gloo_two_processes(tmp_path):
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(TORCH_SCRIPT))
     out = tmp_path / "out.npz"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            str(out),
-            str(tmp_path),
-            str(_free_port()),
-            str(_free_port()),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
+    for attempt in range(2):
+        command = [sys.executable, str(script), str(out), str(tmp_path)]
+        command += [str(_free_port()), str(_free_port())]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=400)
+        # Once more only for gloo's own abort in a worker (a torch teardown race, seen once
+        # in CI under load): any other failure, or the same one twice, fails the test.
+        if proc.returncode == 0 or attempt or not _gloo_abort(proc.stderr):
+            break
     assert proc.returncode == 0, proc.stderr[-5000:]
     r = np.load(out)
     want = [exact(k) for k in range(10)]
