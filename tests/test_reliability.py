@@ -195,6 +195,29 @@ def test_huge_float_steps_give_the_final_rate(framework, name):
     assert got[2] == np.float32(spec(0))
 
 
+#: FAMILY and the cyclic schedules, whose phase at an infinite step is NaN
+NON_FINITE = {
+    **FAMILY,
+    **CYCLIC,
+    "Restarts t_mul=2": lrspec.CosineDecayRestarts(0.1, 10.0, t_mul=2.0),
+    "CosineDecay": lrspec.CosineDecay(0.1, 100.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_FINITE))
+def test_traced_inf_is_the_largest_step_and_nan_gives_nan(framework, name):
+    """Traced code cannot refuse a non-finite float step: inf reads as the compute float's
+    largest step (was NaN for cyclic schedules), NaN gives a NaN rate (was a rate that
+    looked right, often the initial one)."""
+    from test_properties import traced
+
+    spec = NON_FINITE[name]
+    dtype = "float32" if framework.kind == "float32-jax" else "float64"
+    got = traced(framework, spec, [np.inf, np.finfo(dtype).max, np.nan], dtype)
+    assert np.isfinite(got[0]) and got[0] == got[1], got
+    assert np.isnan(got[2]), got
+
+
 #: restarts whose periods pass 2**64 steps (float32 squares of their lengths overflow) and
 #: whose period index, at t_mul=1.05, passes the ones reachable below step 2**64
 RESTARTS_FAR = {

@@ -91,6 +91,10 @@ def test_negative_eager_steps_raise():
         s(np.array([0, -5]))
     with pytest.raises(ValueError, match="step"):
         s(math.nan)
+    with pytest.raises(ValueError, match="step"):
+        s(math.inf)
+    with pytest.raises(ValueError, match="step"):
+        s(np.array([1.0, np.inf]))
     with pytest.raises(TypeError, match="step"):
         s(True)
     with pytest.raises(TypeError, match="step"):

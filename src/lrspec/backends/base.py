@@ -31,17 +31,24 @@ class LazyStep:
     integer array when the step has an integer dtype, else ``None``. ``precise`` is true when
     the result will be float64 and computed in float64: formulas then compensate rounding
     errors that a float32 result would never show. Formulas that never need the integer form
-    (no staircase) cost no integer copy.
+    (no staircase) cost no integer copy. A traced float step that is NaN stays NaN in ``f``
+    (nothing can refuse it there), and ``inf`` is the compute float's max.
     """
 
-    __slots__ = ("_f", "_i", "_make_f", "_make_i", "precise")
+    __slots__ = ("_f", "_i", "_make_f", "_make_i", "may_be_nan", "precise")
 
     def __init__(
-        self, make_f: Callable[[], Any], make_i: Callable[[], Any] | None, precise: bool
+        self,
+        make_f: Callable[[], Any],
+        make_i: Callable[[], Any] | None,
+        precise: bool,
+        may_be_nan: bool = False,
     ) -> None:
         self._make_f = make_f
         self._make_i = make_i
         self.precise = precise
+        #: a float step that nothing refused (traced code): NaN must reach the result
+        self.may_be_nan = may_be_nan
         self._f: Any = None
         self._i: Any = None
 
@@ -88,8 +95,15 @@ class Ops:
         raise NotImplementedError
 
     def evaluate(self, formula: Formula, spec: Any, step: Any, dtype: Any | None) -> Any:
-        """``formula(spec, prepare(step))``, finished. NumPy overrides it to work in chunks."""
-        return self.finish(formula(spec, self.prepare(step, dtype), self), step, dtype)
+        """``formula(spec, prepare(step))``, finished. NumPy overrides it to work in chunks.
+
+        A NaN step (traced float steps; eager ones are refused) gives a NaN rate: formulas'
+        comparisons would read it as some step (often 0, the initial rate) and hide it."""
+        view = self.prepare(step, dtype)
+        value = formula(spec, view, self)
+        if view.may_be_nan:
+            value = self.where(view.f != view.f, view.f, value)
+        return self.finish(value, step, dtype)
 
     # --- ops the formulas use -----------------------------------------------------------
 

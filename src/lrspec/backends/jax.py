@@ -18,6 +18,13 @@ def x64() -> bool:
     return bool(jax.config.read("jax_enable_x64"))  # type: ignore[no-untyped-call]
 
 
+def _clamp(f: Any) -> Any:
+    """A float step in [0, the float's max] (inf: the largest step); NaN stays NaN. Where,
+    not maximum: a tie would halve the gradient at step 0."""
+    top = jnp.finfo(f.dtype).max  # type: ignore[no-untyped-call]
+    return jnp.where(f < 0, 0.0, jnp.where(f > top, top, f))
+
+
 class JaxOps(Ops):
     name = "jax"
     xp = jnp
@@ -37,8 +44,7 @@ class JaxOps(Ops):
         dtype = step.dtype
         fdtype = jnp.float64 if wide64 else jnp.float32
         if jnp.issubdtype(dtype, jnp.floating):
-            # where, not maximum: a tie would halve the gradient at step 0
-            return LazyStep(lambda: jnp.where(step < 0, 0.0, step).astype(fdtype), None, precise)
+            return LazyStep(lambda: _clamp(step.astype(fdtype)), None, precise, True)
         if not jnp.issubdtype(dtype, jnp.integer):
             raise TypeError(f"step must have an integer or floating dtype, got {dtype}")
         if dtype == jnp.int32:

@@ -17,6 +17,7 @@ class _View:
 
     __slots__ = ("f", "i")
     precise = True
+    may_be_nan = False  # refused by prepare
 
     def __init__(self, f: float, i: int | None) -> None:
         self.f = f

@@ -36,7 +36,9 @@ class TorchOps(Ops):
         fdtype = _compute_dtype(step.device)
         precise = fdtype == torch.float64 and _out_dtype(dtype) == torch.float64
         if step.is_floating_point():
-            return LazyStep(lambda: torch.clamp(step.to(fdtype), min=0.0), None, precise)
+            # inf: the largest step; NaN stays NaN (clamp propagates it)
+            top = torch.finfo(fdtype).max
+            return LazyStep(lambda: torch.clamp(step.to(fdtype), 0.0, top), None, precise, True)
         if step.dtype == torch.uint64:
             # torch has no uint64 arithmetic (and int64 would wrap past 2**63): read it as
             # float64, exact below 2**53 and rounded once above
