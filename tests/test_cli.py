@@ -18,6 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hiding import hiding
 from oracle import exact_float, ulp_error_exact
 
 import lrspec
@@ -42,24 +43,10 @@ def run(*args: str, cwd=None, timeout: int = 300) -> subprocess.CompletedProcess
     )
 
 
-# main() in a fresh process, hiding some packages as if they were not installed (every finder
-# answers None for them), then the frameworks it imported, as JSON on the last line
+# main() in a fresh process (tests/hiding.py), then the frameworks it imported, as JSON on the
+# last line
 MAIN = """
-import json, sys
-
-class Hide:
-    def __init__(self, inner):
-        self.inner = inner
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in {hidden!r}:
-            return None
-        return self.inner.find_spec(name, path, target)
-
-    def __getattr__(self, attr):
-        return getattr(self.inner, attr)
-
-sys.meta_path[:] = [Hide(finder) for finder in sys.meta_path]
+import json
 from lrspec.cli import main
 status = main({argv!r})
 sys.stdout.flush()
@@ -69,7 +56,7 @@ print(json.dumps([status, sorted(m for m in {frameworks!r} if m in sys.modules)]
 
 def run_main(*argv: str, hidden: tuple[str, ...] = ()) -> tuple[int, list[str], str, str]:
     """(exit status, frameworks imported, stdout before the report, stderr)."""
-    code = MAIN.format(hidden=set(hidden), argv=list(argv), frameworks=FRAMEWORKS)
+    code = hiding(hidden, MAIN.format(argv=list(argv), frameworks=FRAMEWORKS))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, env=ENV)  # fmt: skip
     *out, last = proc.stdout.splitlines() or [""]

@@ -7,11 +7,11 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hiding import hiding
 from oracle import exact_float
 
 import lrspec
@@ -74,24 +74,8 @@ def test_demo_trains_the_same_model_in_three_frameworks(tmp_path):
     assert len(np.unique(image[..., :3].reshape(-1, 3), axis=0)) > 50
 
 
-# As if the packages were not installed: every finder answers None for them (raising from
-# find_spec instead would break torch, which probes for tensorflow with find_spec).
-HIDE = """
-import sys
-
-class Hide:
-    def __init__(self, inner):
-        self.inner = inner
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in {hidden!r}:
-            return None
-        return self.inner.find_spec(name, path, target)
-
-    def __getattr__(self, attr):
-        return getattr(self.inner, attr)
-
-sys.meta_path[:] = [Hide(finder) for finder in sys.meta_path]
+# the demo's CLI in a fresh process as if Keras were not installed (tests/hiding.py)
+MAIN = """
 from lrspec.cli import main
 sys.exit(main({argv!r}))
 """
@@ -101,7 +85,7 @@ def test_demo_without_keras_notes_it_and_trains_the_others(tmp_path):
     for name in ("torch", "jax", "optax"):
         pytest.importorskip(name)
     argv = ["demo", "--epochs", "1", "--samples", "64", "--out", str(tmp_path / "d.png")]
-    code = textwrap.dedent(HIDE.format(hidden={"keras", "tensorflow"}, argv=argv))
+    code = hiding({"keras", "tensorflow"}, MAIN.format(argv=argv))
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=ENV
     )
