@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     Schedule = Any  # the specs (lrspec.schedules) are the layer above: not imported here
 
-__all__ = ["BOUNDS", "FLOAT32_MAX", "bound", "bounds_for", "exact", "ulp"]
+__all__ = ["BOUNDS", "FLOAT32_MAX", "bound", "bounds_for", "exact", "gain", "ulp"]
 
 FLOAT32_MAX = 3.4028234663852886e38
 
@@ -57,8 +57,34 @@ def bounds_for(spec: Schedule) -> dict[str, float]:
 
 
 def bound(spec: Schedule, kind: str) -> float:
-    """The promised bound, in ulps, for results of ``kind`` (a key of a :data:`BOUNDS` row)."""
-    return bounds_for(spec)[kind]
+    """The promised bound, in ulps, for results of ``kind`` (a key of a :data:`BOUNDS` row),
+    plus :func:`gain` ulps where the result is computed in its own float."""
+    base = bounds_for(spec)[kind]
+    return base if kind == "float32" else base + gain(spec)
+
+
+def gain(spec: Schedule) -> float:
+    """How many ulps a rounded phase can cost: an :class:`~lrspec.Anneal` whose shape is
+    exponential in its phase (``"tanh"``, ``"exp"``) with a ``progress_power`` ``k`` other
+    than 1 evaluates ``exp(c * q)`` at ``q = p ** k``, ``p`` rounded once and ``q`` to
+    ``k + 2`` units of roundoff: the rate's relative error grows by ``|c| (k + 2)`` of them
+    (``c = 2 (tanh_upper - tanh_lower) * power``, or ``ln(end / initial)``). 0 for every
+    other spec (their phases are exact, or enter linearly); a composite: its parts' largest.
+    A float32 result computed in float64 keeps it far below its own ulp.
+
+    >>> from lrspec import Anneal
+    >>> gain(Anneal(1.0, 0.001, 100, "tanh", progress_power=2.0))
+    80.0
+    """
+    k = float(getattr(spec, "progress_power", 1.0))
+    shape = getattr(spec, "shape", "")
+    own = 0.0
+    if k != 1 and shape == "tanh":
+        own = 2 * (float(spec.tanh_upper) - float(spec.tanh_lower)) * float(spec.power)
+    elif k != 1 and shape == "exp":
+        own = abs(math.log(float(spec.end_learning_rate) / float(spec.initial_learning_rate)))
+    own *= k + 2
+    return max([own, *(gain(part) for part in getattr(spec, "parts", ()))])
 
 
 def peak(spec: Schedule, slack: float = 0.0) -> float:
