@@ -232,7 +232,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def fuzz(session: nox.Session) -> None:
-    """tests/test_properties.py with many more hypothesis examples (not part of CI)."""
+    """tests/test_properties.py with many more hypothesis examples (not part of CI): 2000 per
+    test, or LRSPEC_FUZZ_EXAMPLES; the last line gives the examples run per backend."""
     python = all_env(session)
     session.env.update(TEST_ENV, LRSPEC_TEST_BACKENDS="", LRSPEC_HYPOTHESIS_PROFILE="fuzz")
     args = ["tests/test_properties.py", *pytest_args(session)]

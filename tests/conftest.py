@@ -4,7 +4,9 @@ its backend."""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -89,3 +91,35 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 def framework(request: pytest.FixtureRequest) -> Backend:
     """The tensor backends only (traced code, wrapped counters)."""
     return Backend(request.param)
+
+
+# --- `nox -s fuzz`: how many hypothesis examples each backend ran ----------------------------
+
+_EXAMPLES: dict[str, int] = {}
+
+
+def _examples_here() -> dict[str, int]:
+    module = sys.modules.get("test_properties")
+    return dict(getattr(module, "EXAMPLES", {}))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["lrspec_examples"] = json.dumps(_examples_here())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    counts = json.loads(getattr(node, "workeroutput", {}).get("lrspec_examples", "{}"))
+    for name, n in counts.items():
+        _EXAMPLES[name] = _EXAMPLES.get(name, 0) + n
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    counts = dict(_EXAMPLES)
+    for name, n in _examples_here().items():
+        counts[name] = counts.get(name, 0) + n
+    if os.environ.get("LRSPEC_HYPOTHESIS_PROFILE") == "fuzz" and counts:
+        line = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+        terminalreporter.write_line(f"hypothesis examples per backend: {line}")

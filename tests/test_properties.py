@@ -15,6 +15,7 @@ import json
 import math
 import os
 import warnings
+from collections import Counter
 from fractions import Fraction
 
 import numpy as np
@@ -37,6 +38,11 @@ PROPERTY = settings(
     derandomize=not FUZZ,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+#: examples drawn per backend in this process: `nox -s fuzz` prints the totals
+#: (tests/conftest.py gathers them from every xdist worker)
+EXAMPLES: Counter[str] = Counter()
 
 
 def oracle(spec, step: int) -> L:
@@ -231,6 +237,7 @@ def check_random_specs(backend, name: str) -> None:
         ),
     )
     def check(spec, steps):
+        EXAMPLES[backend.name] += 1
         got = backend.evaluate(spec, steps, dtype)
         assert np.all(np.isfinite(got)) and np.all(got >= 0), got
         assert np.all(got <= out(peak_rate(spec))), (got, peak_rate(spec))
@@ -625,6 +632,7 @@ def test_whole_range_specs_and_counters_on_every_backend(backend, name):
     @PROPERTY
     @given(spec=whole_range(name), dtype=st.sampled_from(dtypes), data=st.data())
     def check(spec, dtype, data):
+        EXAMPLES[backend.name] += 1
         info = np.iinfo(dtype)
         low = 0 if eager else int(info.min)
         special = [v for v in (0, 1, 2**24 + 1, 2**31 - 1, 2**53 + 1, 2**63) if v <= info.max]
