@@ -218,6 +218,24 @@ def test_traced_inf_is_the_largest_step_and_nan_gives_nan(framework, name):
     assert np.isnan(got[2]), got
 
 
+#: t_mul just above 1 with the longest periods (MAX_PERIODS allows t - 1 this small only
+#: there): past the double-floats, float32 JAX's t**k - 1 cancelled to 0 (nox -s fuzz found
+#: CosineDecayRestarts(1e-38, 2**52, t_mul=1 + 2**-52, m_mul=2**64) a period late at step 1)
+NEAR_ONE = {
+    "t_mul=1+2**-52": lrspec.CosineDecayRestarts(0.1, 2.0**52, t_mul=1 + 2**-52, m_mul=2.0),
+    "t_mul=1+2**-20": lrspec.CosineDecayRestarts(0.1, 2.0**53, t_mul=1 + 2**-20, m_mul=2.0),
+    "t_mul=1.0001": lrspec.CosineDecayRestarts(0.1, 2.0**53, t_mul=1.0001, m_mul=0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_ONE))
+def test_restarts_with_t_mul_near_1_start_in_the_first_period(backend, name):
+    spec = NEAR_ONE[name]
+    steps = [0, 1, 2**24, 2**31 - 1]
+    got = _evaluate(backend, spec, steps, "int64" if backend.has_int64 else "int32")
+    assert_within_bound(spec, steps, got, backend.kind)
+
+
 #: found by nox -s fuzz: a shape exponential in the rounded phase p ** progress_power
 AMPLIFIED = {
     "tanh k=3": lrspec.Anneal(0.03125, 1.0, 1000.0, "tanh", 2.0, 3.0, True, -34.375, 1.0),

@@ -621,7 +621,11 @@ def _float_phase(f: Any, k: Any, d: float, tm: float, powers: tuple[float, ...],
     powers = tuple(min(p, ops.float_max) for p in powers)  # past float32's range: no warning
     power = _int_power(k, powers, ops)  # t ** k
     length = d * power
-    start = d * ((power - 1.0) / (tm - 1))
+    if tm - 1 >= 2.0**-8:  # exact for integers
+        start = d * ((power - 1.0) / (tm - 1))
+    else:  # t**k - 1 cancels (~2**-24 / (t - 1) of it; all where t - 1 is below float32's
+        # ulp), while expm1 errs by ~k ln(t) 2**-24, below 2**-16 (k ln(t) < ~90 here)
+        start = d * (ops.expm1(k * math.log(tm)) / (tm - 1))
     prev_len = length / tm
     prev_start = start - prev_len
     next_start = start + length

@@ -138,6 +138,9 @@ class Ops:
     def log(self, x: Any) -> Any:
         return self.xp.log(x)
 
+    def expm1(self, x: Any) -> Any:
+        return self.xp.expm1(x)
+
     def cos(self, x: Any) -> Any:
         return self.xp.cos(x)
 
