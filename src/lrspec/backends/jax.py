@@ -44,7 +44,7 @@ class JaxOps(Ops):
         dtype = step.dtype
         fdtype = jnp.float64 if wide64 else jnp.float32
         if jnp.issubdtype(dtype, jnp.floating):
-            return LazyStep(lambda: _clamp(step.astype(fdtype)), None, precise, True)
+            return LazyStep(lambda: _clamp(step.astype(fdtype)), None, precise, may_be_nan=True)
         if not jnp.issubdtype(dtype, jnp.integer):
             raise TypeError(f"step must have an integer or floating dtype, got {dtype}")
         if dtype == jnp.int32:

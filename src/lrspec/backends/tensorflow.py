@@ -9,14 +9,13 @@ import tensorflow as tf
 from lrspec.backends.base import LazyStep, Ops
 
 _WRAP_BITS = {tf.int8: 8, tf.int16: 16, tf.int32: 32}
-_FLOAT64_MAX = 1.7976931348623157e308
 
 
 def _clamp(f: Any) -> Any:
     """A float64 step in [0, float64's max] (inf: the largest step); NaN stays NaN (where
     keeps it, maximum might not)."""
-    f = tf.where(f < 0.0, tf.constant(0.0, tf.float64), f)
-    return tf.where(f > _FLOAT64_MAX, tf.constant(_FLOAT64_MAX, tf.float64), f)
+    top = tf.constant(tf.float64.max, tf.float64)
+    return tf.where(f > top, top, tf.where(f < 0.0, tf.constant(0.0, tf.float64), f))
 
 
 class TensorFlowOps(Ops):
@@ -28,7 +27,9 @@ class TensorFlowOps(Ops):
         precise = dtype is not None and tf.as_dtype(dtype) == tf.float64
         dtype = step.dtype
         if dtype.is_floating:
-            return LazyStep(lambda: _clamp(tf.cast(step, tf.float64)), None, precise, True)
+            return LazyStep(
+                lambda: _clamp(tf.cast(step, tf.float64)), None, precise, may_be_nan=True
+            )
         if not dtype.is_integer:
             raise TypeError(f"step must have an integer or floating dtype, got {dtype.name}")
         # uint64 stays uint64 (TF has its arithmetic): int64 would wrap past 2**63

@@ -38,7 +38,9 @@ class TorchOps(Ops):
         if step.is_floating_point():
             # inf: the largest step; NaN stays NaN (clamp propagates it)
             top = torch.finfo(fdtype).max
-            return LazyStep(lambda: torch.clamp(step.to(fdtype), 0.0, top), None, precise, True)
+            return LazyStep(
+                lambda: torch.clamp(step.to(fdtype), 0.0, top), None, precise, may_be_nan=True
+            )
         if step.dtype == torch.uint64:
             # torch has no uint64 arithmetic (and int64 would wrap past 2**63): read it as
             # float64, exact below 2**53 and rounded once above
